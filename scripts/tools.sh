@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs the build tools a fresh machine lacks, into a per-user cache keyed by version, and puts
+# them first on PATH. Sourced by scripts/dev.sh, scripts/test.sh and .ci/run, so the install logic
+# lives in one place.
+#
+# Why: cargo-leptos takes wasm-bindgen and wasm-opt from PATH and, when they are missing, tries to
+# download them from GitHub, which fails offline. We install them from the package registries.
+
+set -euo pipefail
+
+PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="${MESH_STARTER_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mesh-link-starter/tools}"
+CARGO_LEPTOS_VERSION="0.3.10" # 0.3.11 needs rustc 1.96 for a locked dependency
+BINARYEN_VERSION="132.0.0"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' \
+    "$PROJECT_ROOT/Cargo.lock"
+}
+
+install_build_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+
+  local leptos_root="$TOOLS_DIR/cargo-leptos-$CARGO_LEPTOS_VERSION"
+  if [ ! -x "$leptos_root/bin/cargo-leptos" ]; then
+    log "Installing cargo-leptos $CARGO_LEPTOS_VERSION (once; about 15 minutes on 2 cores)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --root "$leptos_root"
+  fi
+  PATH="$leptos_root/bin:$PATH"
+
+  local wb_version wb_root
+  wb_version="$(wasm_bindgen_version)"
+  wb_root="$TOOLS_DIR/wasm-bindgen-$wb_version"
+  if [ ! -x "$wb_root/bin/wasm-bindgen" ]; then
+    log "Installing wasm-bindgen-cli $wb_version (once; about 2 minutes)"
+    # Not --locked: a locked dependency of the CLI is not served by the registry.
+    cargo install wasm-bindgen-cli --version "$wb_version" --root "$wb_root"
+  fi
+  PATH="$wb_root/bin:$PATH"
+
+  # wasm-opt for release builds: npm's binaryen (Debian's old one breaks the release wasm).
+  local binaryen_root="$TOOLS_DIR/binaryen-$BINARYEN_VERSION"
+  if [ ! -x "$binaryen_root/node_modules/.bin/wasm-opt" ]; then
+    log "Installing wasm-opt from npm binaryen $BINARYEN_VERSION"
+    mkdir -p "$binaryen_root"
+    npm install --prefix "$binaryen_root" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >&2
+  fi
+  PATH="$binaryen_root/node_modules/.bin:$PATH"
+  export PATH
+}

@@ -1,0 +1,59 @@
+//! The Mesh emulator alone, for tests and tools: `cargo run -p server --bin mesh-emulator`.
+
+use clap::Parser;
+use secrecy::SecretString;
+use server::emulator::{self, EmulatorSettings};
+
+/// Serve the offline Mesh API and Link page.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Listen address.
+    #[arg(long, env = "MESH_EMULATOR_ADDR", default_value = emulator::DEFAULT_ADDR)]
+    addr: std::net::SocketAddr,
+    /// Client id the API accepts.
+    #[arg(long, env = "MESH_EMULATOR_CLIENT_ID", default_value = emulator::DEFAULT_CLIENT_ID)]
+    client_id: String,
+    /// Client secret the API accepts.
+    #[arg(long, env = "MESH_EMULATOR_CLIENT_SECRET", default_value = emulator::DEFAULT_CLIENT_SECRET, hide_env_values = true)]
+    client_secret: String,
+    /// Comma-separated host-page origins Link may send tokens to.
+    #[arg(long, env = "MESH_EMULATOR_ALLOWED_ORIGINS", default_value = "http://127.0.0.1:3000,http://localhost:3000")]
+    allowed_origins: String,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let allowed_origins = match emulator::parse_origins(&args.allowed_origins) {
+        Ok(origins) => origins,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    };
+    let settings = EmulatorSettings {
+        addr: args.addr,
+        client_id: args.client_id,
+        client_secret: SecretString::from(args.client_secret),
+        allowed_origins,
+    };
+    let running = match emulator::spawn(settings).await {
+        Ok(running) => running,
+        Err(error) => {
+            eprintln!("error: cannot listen on {}: {error}", args.addr);
+            std::process::exit(1);
+        }
+    };
+    println!("Mesh emulator listening on {}", running.base_url());
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot wait for Ctrl-C: {error}");
+    }
+    running.stop();
+}

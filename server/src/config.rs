@@ -1,0 +1,559 @@
+//! Environment → validated [`Config`]. Every bad or missing value stops start-up with one
+//! sentence that names the variable and the fix; secret values are never echoed.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use url::Url;
+
+use crate::emulator::EmulatorSettings;
+
+/// Mesh's production API host.
+pub const PRODUCTION_API_URL: &str = "https://integration-api.meshconnect.com";
+/// Mesh's sandbox API host.
+pub const SANDBOX_API_URL: &str = "https://sandbox-integration-api.meshconnect.com";
+
+/// Length of the session cookie key in bytes (the cookie crate's private-jar key).
+pub const SESSION_KEY_LEN: usize = 64;
+
+/// Which Mesh the app talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeshEnvironment {
+    /// The embedded offline emulator (no keys needed).
+    Emulator,
+    /// Mesh's sandbox, with `sk_sandbox_` keys.
+    Sandbox,
+    /// Mesh's production API.
+    Production,
+}
+
+impl MeshEnvironment {
+    /// The value as written in `MESH_ENV`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Emulator => "emulator",
+            Self::Sandbox => "sandbox",
+            Self::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for MeshEnvironment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The API key pair sent as `X-Client-Id` / `X-Client-Secret`.
+#[derive(Clone)]
+pub struct MeshCredentials {
+    /// The public client id.
+    pub client_id: String,
+    /// The client secret; never printed, never sent to the browser.
+    pub client_secret: SecretString,
+}
+
+impl fmt::Debug for MeshCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MeshCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A symmetric key read from the environment or generated into `DATA_DIR`.
+pub struct KeyMaterial(SecretBox<Vec<u8>>);
+
+impl KeyMaterial {
+    /// The raw key bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyMaterial([redacted])")
+    }
+}
+
+/// The validated configuration of the app.
+#[derive(Debug)]
+pub struct Config {
+    /// Which Mesh to talk to.
+    pub mesh_env: MeshEnvironment,
+    /// Base URL of the Mesh API (the emulator's address in emulator mode).
+    pub mesh_api_url: Url,
+    /// The key pair for the Mesh API.
+    pub mesh_credentials: MeshCredentials,
+    /// The emulator to start inside the app, in emulator mode only.
+    pub emulator: Option<EmulatorSettings>,
+    /// Key of the private session cookie.
+    pub session_key: KeyMaterial,
+    /// Folder for generated keys and the default SQLite database.
+    pub data_dir: PathBuf,
+}
+
+/// Why the configuration was refused. Each message names the variable and the fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// One of the two Mesh keys is set without the other.
+    #[error(
+        "{set} is set but {missing} is not: set both (from the Mesh dashboard, Account > API keys) or neither to use the offline emulator"
+    )]
+    HalfAKeyPair {
+        /// The variable that is set.
+        set: &'static str,
+        /// The variable that is missing.
+        missing: &'static str,
+    },
+    /// `MESH_ENV` has an unknown value.
+    #[error("MESH_ENV must be emulator, sandbox or production, not \"{0}\"")]
+    UnknownMeshEnv(String),
+    /// Sandbox or production without keys.
+    #[error(
+        "MESH_ENV={0} needs MESH_CLIENT_ID and MESH_CLIENT_SECRET: copy them from the Mesh dashboard, or unset MESH_ENV to use the offline emulator"
+    )]
+    KeysRequired(MeshEnvironment),
+    /// A URL variable that does not parse or is not http(s).
+    #[error("{var} must be an http:// or https:// URL (got \"{value}\")")]
+    InvalidUrl {
+        /// The variable.
+        var: &'static str,
+        /// Its value (never a secret).
+        value: String,
+    },
+    /// A socket address variable that does not parse.
+    #[error("{var} must be an address like 127.0.0.1:3100 (got \"{value}\")")]
+    InvalidAddr {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A key that is not base64 of the right length. The value is never shown.
+    #[error(
+        "{var} must be standard base64 of {len} random bytes: generate one with `openssl rand -base64 {len}`"
+    )]
+    InvalidKey {
+        /// The variable.
+        var: &'static str,
+        /// The expected key length in bytes.
+        len: usize,
+    },
+    /// Production mode without an explicit key.
+    #[error(
+        "{var} is required when MESH_ENV=production, so every instance shares it: generate one with `openssl rand -base64 {len}`"
+    )]
+    KeyRequiredInProduction {
+        /// The variable.
+        var: &'static str,
+        /// The expected key length in bytes.
+        len: usize,
+    },
+    /// A variable that must not be empty.
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    /// The data folder or a key file in it cannot be used.
+    #[error("DATA_DIR \"{path}\" cannot be used ({reason}): point DATA_DIR at a writable folder")]
+    DataDir {
+        /// The folder or file.
+        path: String,
+        /// The I/O error, in words.
+        reason: String,
+    },
+}
+
+/// Reads environment variables; tests pass a map instead of the process environment.
+pub trait VarSource {
+    /// The value of `name`, if set and not blank.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment (after `.env` has been loaded into it).
+pub struct ProcessEnv;
+
+impl VarSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<const N: usize> VarSource for [(&str, &str); N] {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Config {
+    /// Validates the configuration. `app_origin` is where the app is served (the emulator allows
+    /// it by default). Missing keys are generated into `DATA_DIR` outside production.
+    pub fn load(env: &impl VarSource, app_origin: &str) -> Result<Config, ConfigError> {
+        let client_id = env.var("MESH_CLIENT_ID");
+        let client_secret = env.var("MESH_CLIENT_SECRET");
+        let keys = match (client_id, client_secret) {
+            (Some(id), Some(secret)) => Some((id, secret)),
+            (Some(_), None) => {
+                return Err(ConfigError::HalfAKeyPair {
+                    set: "MESH_CLIENT_ID",
+                    missing: "MESH_CLIENT_SECRET",
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::HalfAKeyPair {
+                    set: "MESH_CLIENT_SECRET",
+                    missing: "MESH_CLIENT_ID",
+                });
+            }
+            (None, None) => None,
+        };
+
+        let mesh_env = match env.var("MESH_ENV").as_deref().map(str::trim) {
+            None if keys.is_some() => MeshEnvironment::Sandbox,
+            None => MeshEnvironment::Emulator,
+            Some("emulator") => MeshEnvironment::Emulator,
+            Some("sandbox") => MeshEnvironment::Sandbox,
+            Some("production") => MeshEnvironment::Production,
+            Some(other) => return Err(ConfigError::UnknownMeshEnv(other.to_string())),
+        };
+
+        let api_url_override = env
+            .var("MESH_API_URL")
+            .map(|value| parse_http_url("MESH_API_URL", &value))
+            .transpose()?;
+
+        let (mesh_credentials, emulator, default_api_url) = match mesh_env {
+            MeshEnvironment::Emulator => {
+                let settings = EmulatorSettings::from_env(env, app_origin)?;
+                let credentials = settings.credentials();
+                let url = settings.base_url();
+                (credentials, Some(settings), url)
+            }
+            MeshEnvironment::Sandbox | MeshEnvironment::Production => {
+                let (client_id, client_secret) =
+                    keys.ok_or(ConfigError::KeysRequired(mesh_env))?;
+                let credentials = MeshCredentials {
+                    client_id,
+                    client_secret: SecretString::from(client_secret),
+                };
+                let url = if mesh_env == MeshEnvironment::Sandbox {
+                    SANDBOX_API_URL
+                } else {
+                    PRODUCTION_API_URL
+                };
+                (credentials, None, parse_http_url("MESH_API_URL", url)?)
+            }
+        };
+
+        let data_dir = PathBuf::from(env.var("DATA_DIR").unwrap_or_else(|| "data".to_string()));
+        let session_key = load_key(env, mesh_env, &data_dir, "SESSION_KEY", SESSION_KEY_LEN)?;
+
+        Ok(Config {
+            mesh_env,
+            mesh_api_url: api_url_override.unwrap_or(default_api_url),
+            mesh_credentials,
+            emulator,
+            session_key,
+            data_dir,
+        })
+    }
+}
+
+/// Parses an http(s) URL from a variable.
+pub(crate) fn parse_http_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let invalid = || ConfigError::InvalidUrl {
+        var,
+        value: value.to_string(),
+    };
+    let url = Url::parse(value.trim()).map_err(|_| invalid())?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        _ => Err(invalid()),
+    }
+}
+
+/// Parses a socket address from a variable.
+pub(crate) fn parse_addr(var: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::InvalidAddr {
+        var,
+        value: value.to_string(),
+    })
+}
+
+/// Reads a base64 key from `var`; outside production a missing key is generated once into
+/// `data_dir/<var lowercased>` (mode 0600) and reused, so sessions and tokens survive restarts.
+fn load_key(
+    env: &impl VarSource,
+    mesh_env: MeshEnvironment,
+    data_dir: &Path,
+    var: &'static str,
+    len: usize,
+) -> Result<KeyMaterial, ConfigError> {
+    if let Some(value) = env.var(var) {
+        return decode_key(&value, var, len);
+    }
+    if mesh_env == MeshEnvironment::Production {
+        return Err(ConfigError::KeyRequiredInProduction { var, len });
+    }
+    let path = data_dir.join(var.to_lowercase());
+    let data_dir_error = |path: &Path, err: std::io::Error| ConfigError::DataDir {
+        path: path.display().to_string(),
+        reason: err.to_string(),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(stored) => decode_key(&stored, var, len),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir).map_err(|e| data_dir_error(data_dir, e))?;
+            let mut bytes = vec![0u8; len];
+            rand::fill(bytes.as_mut_slice());
+            write_private_file(&path, BASE64.encode(&bytes).as_bytes())
+                .map_err(|e| data_dir_error(&path, e))?;
+            Ok(KeyMaterial(SecretBox::new(Box::new(bytes))))
+        }
+        Err(err) => Err(data_dir_error(&path, err)),
+    }
+}
+
+fn decode_key(value: &str, var: &'static str, len: usize) -> Result<KeyMaterial, ConfigError> {
+    match BASE64.decode(value.trim()) {
+        Ok(bytes) if bytes.len() == len => Ok(KeyMaterial(SecretBox::new(Box::new(bytes)))),
+        _ => Err(ConfigError::InvalidKey { var, len }),
+    }
+}
+
+/// Creates `path` readable by its owner only; fails if it already exists, so a key is never
+/// overwritten.
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const APP: &str = "http://127.0.0.1:3000";
+
+    fn key(len: usize) -> String {
+        BASE64.encode(vec![7u8; len])
+    }
+
+    fn temp_dir() -> tempfile::TempDir {
+        tempfile::tempdir().expect("temp dir")
+    }
+
+    fn load<const N: usize>(vars: [(&str, &str); N]) -> Result<Config, ConfigError> {
+        Config::load(&vars, APP)
+    }
+
+    #[test]
+    fn no_keys_means_emulator_with_its_own_credentials() {
+        let dir = temp_dir();
+        let config = load([("DATA_DIR", dir.path().to_str().unwrap())]).unwrap();
+        assert_eq!(config.mesh_env, MeshEnvironment::Emulator);
+        assert_eq!(config.mesh_api_url.as_str(), "http://127.0.0.1:3100/");
+        assert_eq!(config.mesh_credentials.client_id, "emulator-client");
+        let emulator = config.emulator.expect("emulator settings");
+        assert_eq!(
+            emulator.allowed_origins,
+            vec![
+                "http://127.0.0.1:3000".to_string(),
+                "http://localhost:3000".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_default_to_sandbox_never_production() {
+        let dir = temp_dir();
+        let config = load([
+            ("MESH_CLIENT_ID", "id"),
+            ("MESH_CLIENT_SECRET", "sk_sandbox_x"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+        ])
+        .unwrap();
+        assert_eq!(config.mesh_env, MeshEnvironment::Sandbox);
+        assert_eq!(config.mesh_api_url.as_str(), "https://sandbox-integration-api.meshconnect.com/");
+        assert!(config.emulator.is_none());
+    }
+
+    #[test]
+    fn production_uses_the_production_host_and_needs_explicit_keys() {
+        let dir = temp_dir();
+        let base = [
+            ("MESH_CLIENT_ID", "id"),
+            ("MESH_CLIENT_SECRET", "secret"),
+            ("MESH_ENV", "production"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+        ];
+        assert_eq!(
+            Config::load(&base, APP).unwrap_err(),
+            ConfigError::KeyRequiredInProduction {
+                var: "SESSION_KEY",
+                len: 64
+            }
+        );
+        let session_key = key(64);
+        let config = load([
+            base[0],
+            base[1],
+            base[2],
+            base[3],
+            ("SESSION_KEY", session_key.as_str()),
+        ])
+        .unwrap();
+        assert_eq!(config.mesh_env, MeshEnvironment::Production);
+        assert_eq!(config.mesh_api_url.as_str(), "https://integration-api.meshconnect.com/");
+    }
+
+    #[test]
+    fn half_a_key_pair_is_refused_both_ways() {
+        let err = load([("MESH_CLIENT_ID", "id")]).unwrap_err();
+        assert!(err.to_string().starts_with("MESH_CLIENT_ID is set but MESH_CLIENT_SECRET is not"));
+        let err = load([("MESH_CLIENT_SECRET", "hunter2")]).unwrap_err();
+        assert!(err.to_string().starts_with("MESH_CLIENT_SECRET is set but MESH_CLIENT_ID is not"));
+        assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn mesh_env_values() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        assert_eq!(
+            load([("MESH_ENV", "staging")]).unwrap_err(),
+            ConfigError::UnknownMeshEnv("staging".into())
+        );
+        assert_eq!(
+            load([("MESH_ENV", "sandbox")]).unwrap_err(),
+            ConfigError::KeysRequired(MeshEnvironment::Sandbox)
+        );
+        assert_eq!(
+            load([("MESH_ENV", "production")]).unwrap_err(),
+            ConfigError::KeysRequired(MeshEnvironment::Production)
+        );
+        let config = load([
+            ("MESH_ENV", "emulator"),
+            ("MESH_CLIENT_ID", "id"),
+            ("MESH_CLIENT_SECRET", "secret"),
+            ("DATA_DIR", data),
+        ])
+        .unwrap();
+        assert_eq!(config.mesh_env, MeshEnvironment::Emulator);
+        assert_eq!(config.mesh_credentials.client_id, "emulator-client");
+    }
+
+    #[test]
+    fn mesh_api_url_override_must_be_http() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let config = load([("MESH_API_URL", "http://127.0.0.1:9999"), ("DATA_DIR", data)]).unwrap();
+        assert_eq!(config.mesh_api_url.as_str(), "http://127.0.0.1:9999/");
+        for bad in ["ftp://x", "not a url", "javascript:alert(1)"] {
+            assert!(matches!(
+                load([("MESH_API_URL", bad), ("DATA_DIR", data)]).unwrap_err(),
+                ConfigError::InvalidUrl { var: "MESH_API_URL", .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn emulator_variables_are_validated() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let config = load([
+            ("MESH_EMULATOR_ADDR", "127.0.0.1:4555"),
+            ("MESH_EMULATOR_CLIENT_ID", "cid"),
+            ("MESH_EMULATOR_CLIENT_SECRET", "csecret"),
+            ("MESH_EMULATOR_ALLOWED_ORIGINS", "http://a.test:1, https://b.test"),
+            ("DATA_DIR", data),
+        ])
+        .unwrap();
+        assert_eq!(config.mesh_api_url.as_str(), "http://127.0.0.1:4555/");
+        assert_eq!(config.mesh_credentials.client_id, "cid");
+        assert_eq!(config.mesh_credentials.client_secret.expose_secret(), "csecret");
+        assert_eq!(
+            config.emulator.unwrap().allowed_origins,
+            vec!["http://a.test:1".to_string(), "https://b.test".to_string()]
+        );
+        assert!(matches!(
+            load([("MESH_EMULATOR_ADDR", "localhost"), ("DATA_DIR", data)]).unwrap_err(),
+            ConfigError::InvalidAddr { var: "MESH_EMULATOR_ADDR", .. }
+        ));
+        assert!(matches!(
+            load([("MESH_EMULATOR_ALLOWED_ORIGINS", "b.test/path"), ("DATA_DIR", data)])
+                .unwrap_err(),
+            ConfigError::InvalidUrl { var: "MESH_EMULATOR_ALLOWED_ORIGINS", .. }
+        ));
+    }
+
+    #[test]
+    fn session_key_from_env_must_be_64_bytes_and_is_never_echoed() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let good = key(64);
+        let config = load([("SESSION_KEY", good.as_str()), ("DATA_DIR", data)]).unwrap();
+        assert_eq!(config.session_key.bytes(), vec![7u8; 64].as_slice());
+        for bad in [key(32), "not base64!".to_string()] {
+            let err = load([("SESSION_KEY", bad.as_str()), ("DATA_DIR", data)]).unwrap_err();
+            assert_eq!(err, ConfigError::InvalidKey { var: "SESSION_KEY", len: 64 });
+            assert!(!err.to_string().contains(&bad));
+        }
+        assert!(!format!("{:?}", config.session_key).contains("7"));
+    }
+
+    #[test]
+    fn missing_session_key_is_generated_once_and_reused() {
+        let dir = temp_dir();
+        let data = dir.path().join("nested");
+        let data = data.to_str().unwrap();
+        let first = load([("DATA_DIR", data)]).unwrap();
+        let second = load([("DATA_DIR", data)]).unwrap();
+        assert_eq!(first.session_key.bytes(), second.session_key.bytes());
+        assert_eq!(first.session_key.bytes().len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("nested/session_key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn unusable_data_dir_is_reported() {
+        let dir = temp_dir();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let err = load([("DATA_DIR", file.to_str().unwrap())]).unwrap_err();
+        assert!(matches!(err, ConfigError::DataDir { .. }), "{err}");
+        assert!(err.to_string().contains("DATA_DIR"));
+    }
+
+    #[test]
+    fn credentials_debug_hides_the_secret() {
+        let credentials = MeshCredentials {
+            client_id: "id".into(),
+            client_secret: SecretString::from("sk_sandbox_topsecret"),
+        };
+        assert!(!format!("{credentials:?}").contains("topsecret"));
+    }
+}

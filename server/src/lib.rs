@@ -1,0 +1,7 @@
+//! Server-only domain of the Mesh Link starter: configuration, the Mesh REST client, the anonymous
+//! session and the embedded Mesh emulator. It knows nothing of Leptos views.
+
+pub mod config;
+pub mod emulator;
+pub mod mesh;
+pub mod session;

@@ -1,0 +1,79 @@
+//! Everything that can go wrong calling Mesh, typed. No variant ever holds the client secret.
+
+use std::time::Duration;
+
+/// A failed call to Mesh. `Display` is for logs; the UI maps variants to its own sentences.
+#[derive(Debug, thiserror::Error)]
+pub enum MeshError {
+    /// Refused before sending: the input breaks Mesh's documented limits.
+    #[error("invalid request to Mesh: {0}")]
+    InvalidRequest(String),
+    /// HTTP 400 with an `ApiResult` envelope.
+    #[error("Mesh refused the request (HTTP 400, {error_type}): {message}")]
+    BadRequest {
+        /// `errorType`, or `unknown`.
+        error_type: String,
+        /// `message` from the envelope.
+        message: String,
+        /// `displayMessage` from the envelope, safe to show to end users.
+        display_message: Option<String>,
+    },
+    /// HTTP 401: wrong or missing client id or secret.
+    #[error("Mesh rejected the API keys (HTTP 401): check MESH_CLIENT_ID and MESH_CLIENT_SECRET")]
+    Unauthorized,
+    /// HTTP 403: the key lacks permission for this endpoint.
+    #[error("Mesh denied this API key permission for {path} (HTTP 403)")]
+    Forbidden {
+        /// The API path.
+        path: String,
+    },
+    /// HTTP 404: the API client or resource does not exist.
+    #[error("Mesh answered 404 for {path}: the API client or resource was not found")]
+    NotFound {
+        /// The API path.
+        path: String,
+    },
+    /// HTTP 429 after every retry.
+    #[error("Mesh is rate limiting this app (HTTP 429) after {attempts} attempts")]
+    RateLimited {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// HTTP 5xx after every retry.
+    #[error("Mesh failed with HTTP {status} after {attempts} attempts")]
+    Server {
+        /// The last status.
+        status: u16,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// Another unexpected status.
+    #[error("Mesh answered with unexpected HTTP {status}")]
+    UnexpectedStatus {
+        /// The status.
+        status: u16,
+    },
+    /// No complete answer within the total timeout.
+    #[error("Mesh did not answer within {0:?}")]
+    Timeout(Duration),
+    /// Could not connect, or the connection broke, after every retry.
+    #[error("could not reach Mesh at {url} after {attempts} attempts: {reason}")]
+    Unreachable {
+        /// The base URL (no credentials in it).
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The transport error, in words.
+        reason: String,
+    },
+    /// A 2xx whose body is not the documented JSON.
+    #[error("Mesh sent a malformed response: {0}")]
+    MalformedResponse(String),
+}
+
+impl MeshError {
+    /// True when the fault is Mesh being unreachable (as opposed to answering with an error).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Timeout(_) | Self::Unreachable { .. })
+    }
+}

@@ -1,0 +1,10 @@
+//! The Mesh REST client: typed requests and responses, the `ApiResult` envelope, typed errors,
+//! timeouts and a bounded retry.
+
+mod client;
+mod error;
+mod types;
+
+pub use client::{MeshClient, RetryPolicy, Timeouts};
+pub use error::MeshError;
+pub use types::{ApiResult, ApiStatus, LinkTokenContent, LinkTokenRequest, MAX_USER_ID_CHARS};
