@@ -54,3 +54,36 @@ install_build_tools() {
   PATH="$binaryen_root/node_modules/.bin:$PATH"
   export PATH
 }
+
+# Chromium for the browser tests: CHROMIUM_PATH, Debian's /usr/bin/chromium, or Playwright's own.
+find_chromium() {
+  local candidate
+  for candidate in "${CHROMIUM_PATH:-}" /usr/bin/chromium /usr/bin/chromium-browser; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ]; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  candidate="$(ls -d "$HOME"/.cache/ms-playwright/chromium-*/chrome-linux/chrome 2>/dev/null | tail -n 1)"
+  if [ -n "$candidate" ] && [ -x "$candidate" ]; then
+    echo "$candidate"
+    return 0
+  fi
+  return 1
+}
+
+install_test_tools() {
+  if ! CHROMIUM_PATH="$(find_chromium)"; then
+    log "No Chromium found. Install one and run again:"
+    log "  Debian/Ubuntu: sudo apt-get install chromium"
+    log "  or point CHROMIUM_PATH at any Chromium or Chrome binary"
+    return 1
+  fi
+  export CHROMIUM_PATH
+  if [ ! -d "$PROJECT_ROOT/end2end/node_modules/@playwright/test" ]; then
+    log "Installing the end-to-end test packages (npm ci)"
+    # Playwright must not download a browser: the tests use the Chromium found above.
+    (cd "$PROJECT_ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
+  fi
+}
+

@@ -1,1 +1,111 @@
-fn main() {}
+//! The server binary: configuration → state → router → serve.
+
+use std::process::ExitCode;
+
+use app::model::{LinkSettings, MeshMode};
+use app::router::router;
+use app::state::AppState;
+use leptos::prelude::get_configuration;
+use server::config::{Config, MeshEnvironment, ProcessEnv};
+use server::emulator;
+use server::mesh::MeshClient;
+use server::session::SessionConfig;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // cargo-leptos applies only LEPTOS_* keys from .env; dotenvy loads the rest (never overriding
+    // variables already set in the environment).
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("error: the .env file could not be read: {error}");
+        return ExitCode::FAILURE;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let options = get_configuration(None)
+        .map_err(|e| format!("the Leptos configuration is invalid: {e}"))?
+        .leptos_options;
+    let addr = options.site_addr;
+    let config = Config::load(&ProcessEnv, &format!("http://{addr}")).map_err(|e| e.to_string())?;
+
+    let emulator = match &config.emulator {
+        Some(settings) => Some(emulator::spawn(settings.clone()).await.map_err(|e| {
+            format!(
+                "the Mesh emulator cannot listen on {} ({e}): set MESH_EMULATOR_ADDR to a free address",
+                settings.addr
+            )
+        })?),
+        None => None,
+    };
+    let mesh = MeshClient::new(config.mesh_api_url.clone(), config.mesh_credentials.clone())
+        .map_err(|e| e.to_string())?;
+    let link_settings = LinkSettings {
+        mode: match config.mesh_env {
+            MeshEnvironment::Emulator => MeshMode::Emulator,
+            MeshEnvironment::Sandbox => MeshMode::Sandbox,
+            MeshEnvironment::Production => MeshMode::Production,
+        },
+        emulator_origin: emulator
+            .as_ref()
+            .map(|running| running.base_url().origin().ascii_serialization()),
+    };
+    // Production is served over https behind a proxy; the cookie must not travel in clear there.
+    let secure_cookie = config.mesh_env == MeshEnvironment::Production;
+    let session =
+        SessionConfig::new(config.session_key.bytes(), secure_cookie).map_err(|e| e.to_string())?;
+
+    let app = router(
+        AppState {
+            mesh,
+            link_settings,
+        },
+        session,
+        options,
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")
+    })?;
+    tracing::info!("listening on http://{addr} (Mesh: {})", config.mesh_env);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

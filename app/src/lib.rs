@@ -1,0 +1,104 @@
+//! The Leptos app: the HTML shell, the router and the home page that composes the features.
+
+pub mod connect;
+pub mod error;
+pub mod model;
+#[cfg(feature = "ssr")]
+pub mod router;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::StaticSegment;
+use leptos_router::components::{Route, Router, Routes};
+
+use crate::connect::{ConnectAccount, get_link_settings};
+use crate::model::MeshMode;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The root component: styles, title and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/mesh-link-starter.css"/>
+        <Title text="Connect your accounts"/>
+        <Router>
+            <main>
+                <Routes fallback=|| view! { <p>"Page not found."</p> }>
+                    <Route path=StaticSegment("") view=HomePage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The home page: which Mesh is in use, and the Connect button.
+#[component]
+fn HomePage() -> impl IntoView {
+    view! {
+        <header>
+            <h1>"Connect your accounts"</h1>
+            <p class="lede">"Link a brokerage or exchange account through Mesh Connect."</p>
+        </header>
+        <MeshModeBanner/>
+        <ConnectAccount/>
+    }
+}
+
+/// Says plainly when Mesh is emulated, so nobody mistakes the demo brokers for real ones.
+#[component]
+fn MeshModeBanner() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| get_link_settings());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                settings
+                    .get()
+                    .map(|settings| match settings.map(|s| s.mode) {
+                        Ok(MeshMode::Emulator) => {
+                            view! {
+                                <p class="banner emulated" role="note">
+                                    "Mesh is emulated: no real accounts are involved. Set MESH_CLIENT_ID and MESH_CLIENT_SECRET to use Mesh's sandbox."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(MeshMode::Sandbox) => {
+                            view! {
+                                <p class="banner sandbox" role="note">
+                                    "Connected to Mesh's sandbox: use its test logins."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(MeshMode::Production) => ().into_any(),
+                        Err(error) => {
+                            view! { <p class="banner error" role="alert">{error.message}</p> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}

@@ -238,8 +238,7 @@ impl Config {
                 (credentials, Some(settings), url)
             }
             MeshEnvironment::Sandbox | MeshEnvironment::Production => {
-                let (client_id, client_secret) =
-                    keys.ok_or(ConfigError::KeysRequired(mesh_env))?;
+                let (client_id, client_secret) = keys.ok_or(ConfigError::KeysRequired(mesh_env))?;
                 let credentials = MeshCredentials {
                     client_id,
                     client_secret: SecretString::from(client_secret),
@@ -390,7 +389,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.mesh_env, MeshEnvironment::Sandbox);
-        assert_eq!(config.mesh_api_url.as_str(), "https://sandbox-integration-api.meshconnect.com/");
+        assert_eq!(
+            config.mesh_api_url.as_str(),
+            "https://sandbox-integration-api.meshconnect.com/"
+        );
         assert!(config.emulator.is_none());
     }
 
@@ -420,15 +422,24 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.mesh_env, MeshEnvironment::Production);
-        assert_eq!(config.mesh_api_url.as_str(), "https://integration-api.meshconnect.com/");
+        assert_eq!(
+            config.mesh_api_url.as_str(),
+            "https://integration-api.meshconnect.com/"
+        );
     }
 
     #[test]
     fn half_a_key_pair_is_refused_both_ways() {
         let err = load([("MESH_CLIENT_ID", "id")]).unwrap_err();
-        assert!(err.to_string().starts_with("MESH_CLIENT_ID is set but MESH_CLIENT_SECRET is not"));
+        assert!(
+            err.to_string()
+                .starts_with("MESH_CLIENT_ID is set but MESH_CLIENT_SECRET is not")
+        );
         let err = load([("MESH_CLIENT_SECRET", "hunter2")]).unwrap_err();
-        assert!(err.to_string().starts_with("MESH_CLIENT_SECRET is set but MESH_CLIENT_ID is not"));
+        assert!(
+            err.to_string()
+                .starts_with("MESH_CLIENT_SECRET is set but MESH_CLIENT_ID is not")
+        );
         assert!(!err.to_string().contains("hunter2"));
     }
 
@@ -463,12 +474,19 @@ mod tests {
     fn mesh_api_url_override_must_be_http() {
         let dir = temp_dir();
         let data = dir.path().to_str().unwrap();
-        let config = load([("MESH_API_URL", "http://127.0.0.1:9999"), ("DATA_DIR", data)]).unwrap();
+        let config = load([
+            ("MESH_API_URL", "http://127.0.0.1:9999"),
+            ("DATA_DIR", data),
+        ])
+        .unwrap();
         assert_eq!(config.mesh_api_url.as_str(), "http://127.0.0.1:9999/");
         for bad in ["ftp://x", "not a url", "javascript:alert(1)"] {
             assert!(matches!(
                 load([("MESH_API_URL", bad), ("DATA_DIR", data)]).unwrap_err(),
-                ConfigError::InvalidUrl { var: "MESH_API_URL", .. }
+                ConfigError::InvalidUrl {
+                    var: "MESH_API_URL",
+                    ..
+                }
             ));
         }
     }
@@ -481,25 +499,40 @@ mod tests {
             ("MESH_EMULATOR_ADDR", "127.0.0.1:4555"),
             ("MESH_EMULATOR_CLIENT_ID", "cid"),
             ("MESH_EMULATOR_CLIENT_SECRET", "csecret"),
-            ("MESH_EMULATOR_ALLOWED_ORIGINS", "http://a.test:1, https://b.test"),
+            (
+                "MESH_EMULATOR_ALLOWED_ORIGINS",
+                "http://a.test:1, https://b.test",
+            ),
             ("DATA_DIR", data),
         ])
         .unwrap();
         assert_eq!(config.mesh_api_url.as_str(), "http://127.0.0.1:4555/");
         assert_eq!(config.mesh_credentials.client_id, "cid");
-        assert_eq!(config.mesh_credentials.client_secret.expose_secret(), "csecret");
+        assert_eq!(
+            config.mesh_credentials.client_secret.expose_secret(),
+            "csecret"
+        );
         assert_eq!(
             config.emulator.unwrap().allowed_origins,
             vec!["http://a.test:1".to_string(), "https://b.test".to_string()]
         );
         assert!(matches!(
             load([("MESH_EMULATOR_ADDR", "localhost"), ("DATA_DIR", data)]).unwrap_err(),
-            ConfigError::InvalidAddr { var: "MESH_EMULATOR_ADDR", .. }
+            ConfigError::InvalidAddr {
+                var: "MESH_EMULATOR_ADDR",
+                ..
+            }
         ));
         assert!(matches!(
-            load([("MESH_EMULATOR_ALLOWED_ORIGINS", "b.test/path"), ("DATA_DIR", data)])
-                .unwrap_err(),
-            ConfigError::InvalidUrl { var: "MESH_EMULATOR_ALLOWED_ORIGINS", .. }
+            load([
+                ("MESH_EMULATOR_ALLOWED_ORIGINS", "b.test/path"),
+                ("DATA_DIR", data)
+            ])
+            .unwrap_err(),
+            ConfigError::InvalidUrl {
+                var: "MESH_EMULATOR_ALLOWED_ORIGINS",
+                ..
+            }
         ));
     }
 
@@ -512,7 +545,13 @@ mod tests {
         assert_eq!(config.session_key.bytes(), vec![7u8; 64].as_slice());
         for bad in [key(32), "not base64!".to_string()] {
             let err = load([("SESSION_KEY", bad.as_str()), ("DATA_DIR", data)]).unwrap_err();
-            assert_eq!(err, ConfigError::InvalidKey { var: "SESSION_KEY", len: 64 });
+            assert_eq!(
+                err,
+                ConfigError::InvalidKey {
+                    var: "SESSION_KEY",
+                    len: 64
+                }
+            );
             assert!(!err.to_string().contains(&bad));
         }
         assert!(!format!("{:?}", config.session_key).contains("7"));

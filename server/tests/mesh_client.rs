@@ -61,9 +61,18 @@ fn request() -> LinkTokenRequest {
 }
 
 fn assert_secret_hidden(error: &MeshError) {
-    assert!(!error.to_string().contains(SECRET), "Display leaks: {error}");
-    assert!(!format!("{error:?}").contains(SECRET), "Debug leaks: {error:?}");
-    assert!(!error.to_string().contains("never-print"), "Display leaks: {error}");
+    assert!(
+        !error.to_string().contains(SECRET),
+        "Display leaks: {error}"
+    );
+    assert!(
+        !format!("{error:?}").contains(SECRET),
+        "Debug leaks: {error:?}"
+    );
+    assert!(
+        !error.to_string().contains("never-print"),
+        "Display leaks: {error}"
+    );
 }
 
 #[tokio::test]
@@ -80,7 +89,10 @@ async fn link_token_decodes_to_a_link_url_on_the_emulator() {
     assert_eq!(url.scheme(), "http");
     assert_eq!(url.origin(), emulator.base_url().origin());
     assert!(url.path().starts_with("/b2b-iframe/test-client/"));
-    assert!(url.query_pairs().any(|(k, v)| k == "auth_code" && v.len() == 32));
+    assert!(
+        url.query_pairs()
+            .any(|(k, v)| k == "auth_code" && v.len() == 32)
+    );
 }
 
 #[tokio::test]
@@ -97,13 +109,21 @@ async fn wrong_secret_is_unauthorized() {
 #[tokio::test]
 async fn bad_request_envelope_is_typed() {
     let emulator = start_emulator().await;
-    queue_fault(&emulator, json!({"path": "/api/v1/linktoken", "fault": "status", "status": 400})).await;
+    queue_fault(
+        &emulator,
+        json!({"path": "/api/v1/linktoken", "fault": "status", "status": 400}),
+    )
+    .await;
     let error = client_for(&emulator, SECRET)
         .create_link_token(&request())
         .await
         .unwrap_err();
     match &error {
-        MeshError::BadRequest { error_type, display_message, .. } => {
+        MeshError::BadRequest {
+            error_type,
+            display_message,
+            ..
+        } => {
             assert_eq!(error_type, "badRequest");
             assert!(display_message.is_some());
         }
@@ -114,7 +134,11 @@ async fn bad_request_envelope_is_typed() {
 
 #[tokio::test]
 async fn user_id_is_validated_before_sending() {
-    let client = client_with_timeout("http://127.0.0.1:9/".parse().unwrap(), SECRET, Duration::from_secs(1));
+    let client = client_with_timeout(
+        "http://127.0.0.1:9/".parse().unwrap(),
+        SECRET,
+        Duration::from_secs(1),
+    );
     for user_id in [String::new(), "x".repeat(301)] {
         let error = client
             .create_link_token(&LinkTokenRequest::for_user(user_id))
@@ -129,7 +153,11 @@ async fn emulator_refuses_unknown_fields_and_missing_user_id_with_an_envelope() 
     let emulator = start_emulator().await;
     let http = reqwest::Client::new();
     let url = emulator.base_url().join("/api/v1/linktoken").unwrap();
-    for body in [json!({"userId": "u", "colour": "red"}), json!({}), json!({"userId": "x".repeat(301)})] {
+    for body in [
+        json!({"userId": "u", "colour": "red"}),
+        json!({}),
+        json!({"userId": "x".repeat(301)}),
+    ] {
         let response = http
             .post(url.clone())
             .header("X-Client-Id", "test-client")
@@ -143,34 +171,73 @@ async fn emulator_refuses_unknown_fields_and_missing_user_id_with_an_envelope() 
         assert_eq!(envelope["status"], "badRequest");
         assert!(envelope["errorType"].is_string());
     }
-    let response = http.post(url).json(&json!({"userId": "u"})).send().await.unwrap();
+    let response = http
+        .post(url)
+        .json(&json!({"userId": "u"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
-    assert!(response.bytes().await.unwrap().is_empty(), "401 has an empty body");
+    assert!(
+        response.bytes().await.unwrap().is_empty(),
+        "401 has an empty body"
+    );
 }
 
 #[tokio::test]
 async fn rate_limit_is_retried_then_succeeds() {
     let emulator = start_emulator().await;
-    queue_fault(&emulator, json!({"path": "/api/v1/linktoken", "fault": "status", "status": 429, "times": 2})).await;
-    let content = client_for(&emulator, SECRET).create_link_token(&request()).await;
+    queue_fault(
+        &emulator,
+        json!({"path": "/api/v1/linktoken", "fault": "status", "status": 429, "times": 2}),
+    )
+    .await;
+    let content = client_for(&emulator, SECRET)
+        .create_link_token(&request())
+        .await;
     assert!(content.is_ok(), "{content:?}");
 }
 
 #[tokio::test]
 async fn server_errors_are_retried_until_attempts_run_out() {
     let emulator = start_emulator().await;
-    queue_fault(&emulator, json!({"path": "/api/v1/linktoken", "fault": "status", "status": 503, "times": 3})).await;
-    let error = client_for(&emulator, SECRET).create_link_token(&request()).await.unwrap_err();
-    assert!(matches!(error, MeshError::Server { status: 503, attempts: 3 }), "{error:?}");
+    queue_fault(
+        &emulator,
+        json!({"path": "/api/v1/linktoken", "fault": "status", "status": 503, "times": 3}),
+    )
+    .await;
+    let error = client_for(&emulator, SECRET)
+        .create_link_token(&request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            MeshError::Server {
+                status: 503,
+                attempts: 3
+            }
+        ),
+        "{error:?}"
+    );
     assert_secret_hidden(&error);
     // The three faults were used up by the three attempts: the next call succeeds.
-    assert!(client_for(&emulator, SECRET).create_link_token(&request()).await.is_ok());
+    assert!(
+        client_for(&emulator, SECRET)
+            .create_link_token(&request())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn slow_answer_times_out() {
     let emulator = start_emulator().await;
-    queue_fault(&emulator, json!({"path": "/api/v1/linktoken", "fault": "delay", "delay_ms": 2000})).await;
+    queue_fault(
+        &emulator,
+        json!({"path": "/api/v1/linktoken", "fault": "delay", "delay_ms": 2000}),
+    )
+    .await;
     let client = client_with_timeout(emulator.base_url(), SECRET, Duration::from_millis(300));
     let error = client.create_link_token(&request()).await.unwrap_err();
     assert!(matches!(error, MeshError::Timeout(_)), "{error:?}");
@@ -181,28 +248,59 @@ async fn slow_answer_times_out() {
 #[tokio::test]
 async fn malformed_body_is_reported() {
     let emulator = start_emulator().await;
-    queue_fault(&emulator, json!({"path": "/api/v1/linktoken", "fault": "malformed"})).await;
-    let error = client_for(&emulator, SECRET).create_link_token(&request()).await.unwrap_err();
-    assert!(matches!(error, MeshError::MalformedResponse(_)), "{error:?}");
+    queue_fault(
+        &emulator,
+        json!({"path": "/api/v1/linktoken", "fault": "malformed"}),
+    )
+    .await;
+    let error = client_for(&emulator, SECRET)
+        .create_link_token(&request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, MeshError::MalformedResponse(_)),
+        "{error:?}"
+    );
     assert_secret_hidden(&error);
 }
 
 #[tokio::test]
 async fn dropped_connections_are_retried_then_reported() {
     let emulator = start_emulator().await;
-    queue_fault(&emulator, json!({"path": "/api/v1/linktoken", "fault": "drop", "times": 3})).await;
-    let error = client_for(&emulator, SECRET).create_link_token(&request()).await.unwrap_err();
-    assert!(matches!(error, MeshError::Unreachable { attempts: 3, .. }), "{error:?}");
+    queue_fault(
+        &emulator,
+        json!({"path": "/api/v1/linktoken", "fault": "drop", "times": 3}),
+    )
+    .await;
+    let error = client_for(&emulator, SECRET)
+        .create_link_token(&request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, MeshError::Unreachable { attempts: 3, .. }),
+        "{error:?}"
+    );
     assert_secret_hidden(&error);
 }
 
 #[tokio::test]
 async fn connection_refused_is_unreachable_after_retries() {
     // Bind then drop a listener: the port is free and nothing answers on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let client = client_with_timeout(format!("http://127.0.0.1:{port}/").parse().unwrap(), SECRET, Duration::from_secs(2));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = client_with_timeout(
+        format!("http://127.0.0.1:{port}/").parse().unwrap(),
+        SECRET,
+        Duration::from_secs(2),
+    );
     let error = client.create_link_token(&request()).await.unwrap_err();
-    assert!(matches!(error, MeshError::Unreachable { attempts: 3, .. }), "{error:?}");
+    assert!(
+        matches!(error, MeshError::Unreachable { attempts: 3, .. }),
+        "{error:?}"
+    );
     assert!(error.is_unreachable());
     assert_secret_hidden(&error);
 }

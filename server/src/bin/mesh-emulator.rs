@@ -18,7 +18,11 @@ struct Args {
     #[arg(long, env = "MESH_EMULATOR_CLIENT_SECRET", default_value = emulator::DEFAULT_CLIENT_SECRET, hide_env_values = true)]
     client_secret: String,
     /// Comma-separated host-page origins Link may send tokens to.
-    #[arg(long, env = "MESH_EMULATOR_ALLOWED_ORIGINS", default_value = "http://127.0.0.1:3000,http://localhost:3000")]
+    #[arg(
+        long,
+        env = "MESH_EMULATOR_ALLOWED_ORIGINS",
+        default_value = "http://127.0.0.1:3000,http://localhost:3000"
+    )]
     allowed_origins: String,
 }
 
@@ -26,8 +30,7 @@ struct Args {
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let args = Args::parse();

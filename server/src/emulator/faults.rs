@@ -75,7 +75,10 @@ pub fn control_routes() -> axum::Router<Arc<EmulatorState>> {
     axum::Router::new().route("/_emulator/faults", post(queue_fault).delete(clear_faults))
 }
 
-async fn queue_fault(State(state): State<Arc<EmulatorState>>, Json(fault): Json<Fault>) -> Response {
+async fn queue_fault(
+    State(state): State<Arc<EmulatorState>>,
+    Json(fault): Json<Fault>,
+) -> Response {
     let invalid = match fault.fault {
         FaultKind::Status => !fault.status.is_some_and(|s| (100..=599).contains(&s)),
         FaultKind::Delay => fault.delay_ms.is_none(),
@@ -98,7 +101,11 @@ async fn clear_faults(State(state): State<Arc<EmulatorState>>) -> StatusCode {
 }
 
 /// Middleware: applies the next queued fault for the request's path, if any.
-pub async fn inject(State(state): State<Arc<EmulatorState>>, request: Request, next: Next) -> Response {
+pub async fn inject(
+    State(state): State<Arc<EmulatorState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_string();
     let fault = if path.starts_with("/_emulator/") {
         None

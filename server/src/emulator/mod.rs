@@ -44,7 +44,8 @@ impl EmulatorSettings {
     pub fn from_env(env: &impl VarSource, app_origin: &str) -> Result<Self, ConfigError> {
         let addr = parse_addr(
             "MESH_EMULATOR_ADDR",
-            &env.var("MESH_EMULATOR_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into()),
+            &env.var("MESH_EMULATOR_ADDR")
+                .unwrap_or_else(|| DEFAULT_ADDR.into()),
         )?;
         let allowed_origins = match env.var("MESH_EMULATOR_ALLOWED_ORIGINS") {
             Some(list) => parse_origins(&list)?,

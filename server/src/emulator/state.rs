@@ -90,5 +90,7 @@ pub fn random_code() -> String {
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (the emulator's state
 /// stays consistent because every critical section is a single map operation).
 pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

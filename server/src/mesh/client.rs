@@ -73,7 +73,12 @@ enum Attempt<T> {
 impl MeshClient {
     /// A client with the default timeouts and retry policy.
     pub fn new(base_url: Url, credentials: MeshCredentials) -> Result<Self, MeshError> {
-        Self::with_policy(base_url, credentials, Timeouts::default(), RetryPolicy::default())
+        Self::with_policy(
+            base_url,
+            credentials,
+            Timeouts::default(),
+            RetryPolicy::default(),
+        )
     }
 
     /// A client with explicit timeouts and retry policy.
@@ -129,7 +134,10 @@ impl MeshClient {
             .map_err(|e| MeshError::InvalidRequest(format!("bad path {path}: {e}")))?;
         let mut attempt = 1;
         loop {
-            match self.attempt(method.clone(), url.clone(), path, body, attempt).await {
+            match self
+                .attempt(method.clone(), url.clone(), path, body, attempt)
+                .await
+            {
                 Attempt::Done(result) => return result,
                 Attempt::Retry { error, .. } if attempt >= self.retry.max_attempts => {
                     return Err(error);
@@ -156,13 +164,18 @@ impl MeshClient {
             .http
             .request(method, url)
             .header("X-Client-Id", &self.credentials.client_id)
-            .header("X-Client-Secret", self.credentials.client_secret.expose_secret())
+            .header(
+                "X-Client-Secret",
+                self.credentials.client_secret.expose_secret(),
+            )
             .json(body)
             .send()
             .await;
         let response = match sent {
             Ok(response) => response,
-            Err(e) if e.is_timeout() => return Attempt::Done(Err(MeshError::Timeout(self.timeouts.total))),
+            Err(e) if e.is_timeout() => {
+                return Attempt::Done(Err(MeshError::Timeout(self.timeouts.total)));
+            }
             Err(e) => {
                 return Attempt::Retry {
                     error: self.unreachable(attempt, &e),
@@ -174,7 +187,9 @@ impl MeshClient {
         let retry_after = retry_after(response.headers());
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
-            Err(e) if e.is_timeout() => return Attempt::Done(Err(MeshError::Timeout(self.timeouts.total))),
+            Err(e) if e.is_timeout() => {
+                return Attempt::Done(Err(MeshError::Timeout(self.timeouts.total)));
+            }
             Err(e) => {
                 return Attempt::Retry {
                     error: self.unreachable(attempt, &e),
@@ -225,7 +240,8 @@ impl MeshClient {
 
     /// Exponential backoff with jitter, or the server's `Retry-After`, never above `max_delay`.
     fn delay_before(&self, next_attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exponential = self.retry.base_delay * 2u32.saturating_pow(next_attempt.saturating_sub(2));
+        let exponential =
+            self.retry.base_delay * 2u32.saturating_pow(next_attempt.saturating_sub(2));
         let jitter = exponential.mul_f64(rand::random::<f64>() * 0.25);
         retry_after
             .unwrap_or(exponential + jitter)
@@ -234,16 +250,24 @@ impl MeshClient {
 }
 
 fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    let seconds: u64 = headers
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(Duration::from_secs(seconds))
 }
 
 fn parse_success<T: DeserializeOwned>(bytes: &[u8]) -> Result<Option<T>, MeshError> {
-    let envelope: ApiResult<T> = serde_json::from_slice(bytes)
-        .map_err(|e| MeshError::MalformedResponse(e.to_string()))?;
+    let envelope: ApiResult<T> =
+        serde_json::from_slice(bytes).map_err(|e| MeshError::MalformedResponse(e.to_string()))?;
     if envelope.status != ApiStatus::Ok {
         return Err(MeshError::BadRequest {
-            error_type: envelope.error_type.unwrap_or_else(|| format!("{:?}", envelope.status)),
+            error_type: envelope
+                .error_type
+                .unwrap_or_else(|| format!("{:?}", envelope.status)),
             message: envelope.message.unwrap_or_default(),
             display_message: envelope.display_message,
         });

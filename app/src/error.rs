@@ -1,0 +1,141 @@
+//! The error every server function returns: a kind that fixes the HTTP status and a sentence
+//! for the user. Details stay in the server log; secrets and Mesh's bodies never go in here.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, which fixes the HTTP status the browser sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    /// 400: the input breaks a rule.
+    InvalidInput,
+    /// 413: the input is too large.
+    TooLarge,
+    /// 404: not found, or not this user's.
+    NotFound,
+    /// 502: Mesh refused or failed.
+    MeshRefused,
+    /// 503: Mesh could not be reached.
+    MeshUnreachable,
+    /// 500: a fault on our side.
+    Internal,
+    /// The browser could not reach our server (never sent by the server).
+    Network,
+}
+
+impl ErrorKind {
+    /// The HTTP status for this kind.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidInput => 400,
+            Self::TooLarge => 413,
+            Self::NotFound => 404,
+            Self::MeshRefused => 502,
+            Self::MeshUnreachable => 503,
+            Self::Internal | Self::Network => 500,
+        }
+    }
+}
+
+/// A failed server function: `message` is a short sentence safe to show to the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    /// The kind, which fixes the status.
+    pub kind: ErrorKind,
+    /// The sentence for the user.
+    pub message: String,
+}
+
+impl AppError {
+    /// An error of `kind`; on the server it also sets the response status.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = axum::http::StatusCode::from_u16(kind.status()) {
+                response.set_status(status);
+            }
+        }
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// 400 with a sentence naming what is wrong.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+
+    /// 500; the caller logs the details.
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorKind::Internal,
+            "Something went wrong on our side. Please try again.",
+        )
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        match error {
+            ServerFnErrorErr::Args(detail)
+            | ServerFnErrorErr::Deserialization(detail)
+            | ServerFnErrorErr::MissingArg(detail) => {
+                Self::invalid(format!("The request could not be read: {detail}"))
+            }
+            ServerFnErrorErr::Request(_) => Self::new(
+                ErrorKind::Network,
+                "Could not reach the app's server. Check your connection and try again.",
+            ),
+            _ => Self::internal(),
+        }
+    }
+}
+
+/// Server-side conversion of Mesh failures into sentences; the details go to the log only.
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use server::mesh::MeshError;
+
+    use super::{AppError, ErrorKind};
+
+    /// Logs `error` (never the secret: no `MeshError` holds it) and returns the user's sentence.
+    pub fn from_mesh(action: &str, error: MeshError) -> AppError {
+        tracing::warn!(%error, "could not {action}");
+        let (kind, message) = match error {
+            MeshError::Unauthorized => (
+                ErrorKind::MeshRefused,
+                "Mesh rejected this app's API keys: check MESH_CLIENT_ID and MESH_CLIENT_SECRET.",
+            ),
+            MeshError::Forbidden { .. } => (
+                ErrorKind::MeshRefused,
+                "Mesh refused: this app's API key lacks the permission for that.",
+            ),
+            MeshError::RateLimited { .. } => (
+                ErrorKind::MeshRefused,
+                "Mesh is receiving too many requests from this app. Please try again in a minute.",
+            ),
+            MeshError::Server { .. } => (
+                ErrorKind::MeshRefused,
+                "Mesh had a problem on its side. Please try again shortly.",
+            ),
+            MeshError::Timeout(_) | MeshError::Unreachable { .. } => (
+                ErrorKind::MeshUnreachable,
+                "Mesh could not be reached. Please try again shortly.",
+            ),
+            MeshError::BadRequest { .. }
+            | MeshError::NotFound { .. }
+            | MeshError::UnexpectedStatus { .. }
+            | MeshError::MalformedResponse(_) => (
+                ErrorKind::MeshRefused,
+                "Mesh could not complete the request. The details are in the server log.",
+            ),
+            MeshError::InvalidRequest(_) => return AppError::internal(),
+        };
+        AppError::new(kind, message)
+    }
+}

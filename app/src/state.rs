@@ -1,0 +1,35 @@
+//! Shared server state, handed to server functions as context.
+
+use leptos::prelude::*;
+use server::mesh::MeshClient;
+use server::session::UserId;
+
+use crate::error::AppError;
+use crate::model::LinkSettings;
+
+/// Everything server functions share: the Mesh client and what the browser may know.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The Mesh (or emulator) API client.
+    pub mesh: MeshClient,
+    /// The settings the Link client needs.
+    pub link_settings: LinkSettings,
+}
+
+/// The [`AppState`] provided by the router.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::internal()
+    })
+}
+
+/// The session's user id, put in the request by the session middleware.
+pub fn current_user() -> Result<UserId, AppError> {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<UserId>().copied())
+        .ok_or_else(|| {
+            tracing::error!("no UserId in the request: is the session middleware installed?");
+            AppError::internal()
+        })
+}

@@ -1,0 +1,66 @@
+import { defineConfig } from "@playwright/test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** Where the app under test listens; not 3000, so a running `cargo leptos watch` is left alone. */
+export const APP_URL = "http://127.0.0.1:3210";
+/** The app's embedded Mesh emulator. */
+export const EMULATOR_URL = "http://127.0.0.1:3211";
+
+// A fresh data folder per run: generated keys and the database never leak between runs.
+const dataDir = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), "mesh-e2e-"));
+process.env.E2E_DATA_DIR = dataDir;
+
+/** Environment of the app under test: emulator mode whatever a local .env says. */
+const appEnv = {
+  LEPTOS_SITE_ROOT: "../target/site",
+  LEPTOS_SITE_ADDR: "127.0.0.1:3210",
+  LEPTOS_OUTPUT_NAME: "mesh-link-starter",
+  MESH_ENV: "emulator",
+  MESH_CLIENT_ID: "",
+  MESH_CLIENT_SECRET: "",
+  MESH_API_URL: "",
+  MESH_EMULATOR_ADDR: "127.0.0.1:3211",
+  MESH_EMULATOR_ALLOWED_ORIGINS: "",
+  SESSION_KEY: "",
+  DATA_DIR: dataDir,
+  RUST_LOG: "warn",
+};
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  // The tests share one app and its emulator's fault queue: run them one at a time.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    baseURL: APP_URL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [{ name: "chromium" }],
+  webServer: [
+    {
+      command: "../target/debug/mesh-link-starter",
+      url: APP_URL,
+      env: appEnv,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
+});

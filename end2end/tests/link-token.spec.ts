@@ -1,0 +1,32 @@
+import { expect, test } from "@playwright/test";
+import { clearFaults, queueFault } from "./helpers";
+
+test.afterEach(async ({ request }) => clearFaults(request));
+
+test("the page hydrates, says Mesh is emulated, and fetches a link token with a pending state", async ({
+  page,
+  request,
+}) => {
+  await page.goto("/");
+  await expect(page.getByRole("note")).toContainText("Mesh is emulated");
+  const connect = page.getByRole("button", { name: "Connect an account" });
+  // Disabled in the server-rendered HTML, enabled once the wasm has hydrated the page.
+  await expect(connect).toBeEnabled();
+
+  await queueFault(request, { path: "/api/v1/linktoken", fault: "delay", delay_ms: 1500 });
+  await connect.click();
+  await expect(page.getByRole("button", { name: "Requesting a link token…" })).toBeDisabled();
+  await expect(page.getByRole("status")).toHaveText("Link token received.");
+  await expect(page.getByRole("button", { name: "Connect an account" })).toBeEnabled();
+});
+
+test("a failing Mesh reaches the user as a sentence", async ({ page, request }) => {
+  await page.goto("/");
+  const connect = page.getByRole("button", { name: "Connect an account" });
+  await expect(connect).toBeEnabled();
+  await queueFault(request, { path: "/api/v1/linktoken", fault: "status", status: 503, times: 3 });
+  await connect.click();
+  await expect(page.getByRole("status")).toHaveText(
+    "Mesh had a problem on its side. Please try again shortly.",
+  );
+});
