@@ -1,8 +1,13 @@
-//! Feature: fetch a single-use link token with the server-held secret, then open Link with it.
+//! Feature: fetch a single-use link token with the server-held secret, then open Link with it
+//! and report what Link posts back.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::link::{
+    IntegrationConnected, LinkEvent, LinkExit, LinkOptions, LinkOriginPolicy, LinkState,
+    use_mesh_link,
+};
 use crate::model::LinkSettings;
 
 /// Asks Mesh for a link token for the session's user. The client secret stays on the server.
@@ -26,36 +31,122 @@ pub async fn get_link_settings() -> Result<LinkSettings, AppError> {
     Ok(crate::state::app_state()?.link_settings)
 }
 
-/// The "Connect an account" button: fetches a link token, showing progress and errors.
+/// One line of the event timeline: what Link reported, with a safe detail (never a token).
+#[derive(Clone, Debug, PartialEq)]
+struct TimelineEntry {
+    label: String,
+    detail: Option<String>,
+}
+
+impl From<&LinkEvent> for TimelineEntry {
+    fn from(event: &LinkEvent) -> Self {
+        Self {
+            label: event.event_type.key().to_string(),
+            detail: event
+                .error_message()
+                .or_else(|| event.integration_name())
+                .map(str::to_string),
+        }
+    }
+}
+
+/// The "Connect an account" button: fetches a link token, opens Link, hands what Link connects
+/// to `on_connected`, and shows progress, an event timeline and why Link closed.
 #[component]
-pub fn ConnectAccount() -> impl IntoView {
+pub fn ConnectAccount(
+    /// Which Mesh is in use (from [`get_link_settings`]).
+    settings: LinkSettings,
+    /// Receives the tokens Link captured; they go to the server and never into the page.
+    on_connected: Callback<IntegrationConnected>,
+) -> impl IntoView {
+    let timeline = RwSignal::new(Vec::<TimelineEntry>::new());
+    let last_exit = RwSignal::new(None::<LinkExit>);
+
+    let mut options = LinkOptions::new(match settings.emulator_origin {
+        Some(origin) => LinkOriginPolicy::Exactly(origin),
+        None => LinkOriginPolicy::MeshHosted,
+    });
+    options.on_integration_connected = Some(on_connected);
+    options.on_event = Some(Callback::new(move |event: LinkEvent| {
+        timeline.update(|entries| entries.push(TimelineEntry::from(&event)));
+    }));
+    options.on_exit = Some(Callback::new(move |exit: LinkExit| {
+        timeline.update(|entries| {
+            entries.push(TimelineEntry {
+                label: "exit".into(),
+                detail: exit
+                    .error
+                    .clone()
+                    .or_else(|| exit.summary.as_ref().map(|s| format!("on page {}", s.page))),
+            })
+        });
+        last_exit.set(Some(exit));
+    }));
+    let link = use_mesh_link(options);
+
     let create_token = ServerAction::<CreateLinkToken>::new();
-    let pending = create_token.pending();
+    Effect::new(move || {
+        if let Some(Ok(token)) = create_token.value().get() {
+            link.open(&token);
+        }
+    });
     // Effects run only in the browser: the button stays disabled until the page has hydrated,
     // so an early click is never silently lost.
     let hydrated = RwSignal::new(false);
     Effect::new(move || hydrated.set(true));
-    let status = move || match create_token.value().get() {
-        None => String::new(),
-        Some(Ok(_)) => "Link token received.".to_string(),
-        Some(Err(error)) => error.message,
+
+    let busy = move || create_token.pending().get() || link.state().get() != LinkState::Closed;
+    let status = move || {
+        if create_token.pending().get() {
+            return "Requesting a link token…".to_string();
+        }
+        match link.state().get() {
+            LinkState::Loading => return "Opening Link…".to_string(),
+            LinkState::Open => return "Link is open.".to_string(),
+            LinkState::Closed => {}
+        }
+        if let Some(Err(error)) = create_token.value().get() {
+            return error.message;
+        }
+        match last_exit.get() {
+            Some(LinkExit { error: Some(error), .. }) => format!("Link closed: {error}"),
+            Some(_) => "Link closed.".to_string(),
+            None => String::new(),
+        }
     };
-    let failed = move || matches!(create_token.value().get(), Some(Err(_)));
+    let failed = move || {
+        matches!(create_token.value().get(), Some(Err(_)))
+            || matches!(last_exit.get(), Some(LinkExit { error: Some(_), .. }))
+    };
 
     view! {
         <section class="connect">
             <button
                 class="primary"
-                disabled=move || !hydrated.get() || pending.get()
+                disabled=move || !hydrated.get() || busy()
                 on:click=move |_| {
+                    last_exit.set(None);
                     create_token.dispatch(CreateLinkToken {});
                 }
             >
-                {move || if pending.get() { "Requesting a link token…" } else { "Connect an account" }}
+                {move || if create_token.pending().get() { "Requesting a link token…" } else { "Connect an account" }}
             </button>
             <p class="status" class:error=failed role="status" aria-live="polite">
                 {status}
             </p>
         </section>
+        <Show when=move || !timeline.with(Vec::is_empty)>
+            <section aria-labelledby="timeline-heading">
+                <h2 id="timeline-heading">"What Link reported"</h2>
+                <ol class="timeline" aria-label="Link events">
+                    <For each=move || timeline.get().into_iter().enumerate() key=|(i, _)| *i let((_, entry))>
+                        <li>
+                            <code>{entry.label}</code>
+                            {entry.detail.map(|detail| format!(" — {detail}"))}
+                        </li>
+                    </For>
+                </ol>
+            </section>
+        </Show>
     }
 }

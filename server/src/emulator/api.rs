@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{delete, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use secrecy::ExposeSecret;
@@ -19,7 +19,9 @@ use crate::mesh::MAX_USER_ID_CHARS;
 
 /// The API routes.
 pub fn routes() -> Router<Arc<EmulatorState>> {
-    Router::new().route("/api/v1/linktoken", post(link_token))
+    Router::new()
+        .route("/api/v1/linktoken", post(link_token))
+        .route("/api/v1/account", delete(delete_account))
 }
 
 /// An `ApiResult` error envelope with `status`.
@@ -105,4 +107,36 @@ async fn link_token(
         state.settings.client_id
     );
     ok(json!({ "linkToken": BASE64.encode(link_url) }))
+}
+
+/// `BrokerBaseRequest`: the body of `DELETE /api/v1/account`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BrokerBaseRequest {
+    auth_token: String,
+    #[serde(rename = "type")]
+    broker_type: String,
+}
+
+/// Revokes a connection; only tokens this emulator issued are accepted.
+async fn delete_account(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !authorized(&state, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let request: BrokerBaseRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => return bad_request("invalidRequest", &format!("Invalid request body: {e}")),
+    };
+    if request.auth_token.is_empty() {
+        return bad_request("missingField", "AuthToken is required");
+    }
+    if state.revoke(&request.auth_token, &request.broker_type) {
+        ok(Value::Null)
+    } else {
+        bad_request("invalidAuthToken", "The auth token is not valid for this integration")
+    }
 }

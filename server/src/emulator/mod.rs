@@ -3,7 +3,9 @@
 //! Tests inject faults through `POST /_emulator/faults`.
 
 mod api;
+mod brokers;
 mod faults;
+mod link_ui;
 mod state;
 
 use std::net::SocketAddr;
@@ -144,10 +146,11 @@ pub async fn spawn(settings: EmulatorSettings) -> std::io::Result<RunningEmulato
     Ok(RunningEmulator { addr, task })
 }
 
-/// The emulator's routes (API, fault control).
+/// The emulator's routes (API, Link page, fault control).
 pub fn router(settings: EmulatorSettings) -> Router {
     let state = Arc::new(state::EmulatorState::new(settings));
     api::routes()
+        .merge(link_ui::routes())
         .merge(faults::control_routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

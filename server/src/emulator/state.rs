@@ -1,6 +1,6 @@
 //! What the emulator remembers: issued link tokens (single use, 10 minutes) and queued faults.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,23 @@ pub enum RedeemError {
     Expired,
 }
 
+/// A Link page session: opened by redeeming a link token, used by the page's sign-in calls.
+#[derive(Debug)]
+struct UiSession {
+    user_id: String,
+    opened_at: Instant,
+    pending_mfa: Option<(String, String)>,
+}
+
+/// An access token the emulator issued, so revocation accepts only its own tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The broker type it was issued for.
+    pub broker_type: String,
+    /// The account it opens.
+    pub account_id: String,
+}
+
 /// Shared state behind the emulator's routes.
 pub struct EmulatorState {
     /// Listen address, credentials and allowed origins.
@@ -39,6 +56,9 @@ pub struct EmulatorState {
     /// Faults queued by tests.
     pub faults: Mutex<FaultQueue>,
     link_sessions: Mutex<HashMap<String, LinkSession>>,
+    ui_sessions: Mutex<HashMap<String, UiSession>>,
+    issued_tokens: Mutex<HashMap<String, IssuedToken>>,
+    connected_accounts: Mutex<HashSet<(String, String, String)>>,
 }
 
 impl EmulatorState {
@@ -48,6 +68,9 @@ impl EmulatorState {
             settings,
             faults: Mutex::default(),
             link_sessions: Mutex::default(),
+            ui_sessions: Mutex::default(),
+            issued_tokens: Mutex::default(),
+            connected_accounts: Mutex::default(),
         }
     }
 
@@ -80,7 +103,86 @@ impl EmulatorState {
         session.used = true;
         Ok(session.user_id.clone())
     }
+
+    /// Starts a Link page session for `user_id`; returns its id.
+    pub fn open_ui_session(&self, user_id: String) -> String {
+        let id = random_code();
+        let mut sessions = lock(&self.ui_sessions);
+        sessions.retain(|_, s| s.opened_at.elapsed() < UI_SESSION_LIFETIME);
+        sessions.insert(
+            id.clone(),
+            UiSession {
+                user_id,
+                opened_at: Instant::now(),
+                pending_mfa: None,
+            },
+        );
+        id
+    }
+
+    /// The user of a live Link page session.
+    pub fn ui_session_user(&self, id: &str) -> Option<String> {
+        lock(&self.ui_sessions)
+            .get(id)
+            .filter(|s| s.opened_at.elapsed() < UI_SESSION_LIFETIME)
+            .map(|s| s.user_id.clone())
+    }
+
+    /// Remembers that the session's sign-in waits for an MFA code.
+    pub fn await_mfa(&self, id: &str, broker_type: &str, username: &str) {
+        if let Some(session) = lock(&self.ui_sessions).get_mut(id) {
+            session.pending_mfa = Some((broker_type.to_string(), username.to_string()));
+        }
+    }
+
+    /// The `(broker type, username)` waiting for an MFA code, if any.
+    pub fn pending_mfa(&self, id: &str) -> Option<(String, String)> {
+        lock(&self.ui_sessions).get(id)?.pending_mfa.clone()
+    }
+
+    /// Clears the wait for an MFA code.
+    pub fn clear_mfa(&self, id: &str) {
+        if let Some(session) = lock(&self.ui_sessions).get_mut(id) {
+            session.pending_mfa = None;
+        }
+    }
+
+    /// Records tokens issued to `user_id`; returns whether this account was connected before.
+    pub fn record_issued(
+        &self,
+        user_id: &str,
+        broker_type: &str,
+        issued: &super::brokers::IssuedAccount,
+    ) -> bool {
+        lock(&self.issued_tokens).insert(
+            issued.access_token.clone(),
+            IssuedToken {
+                broker_type: broker_type.to_string(),
+                account_id: issued.account_id.clone(),
+            },
+        );
+        !lock(&self.connected_accounts).insert((
+            user_id.to_string(),
+            broker_type.to_string(),
+            issued.account_id.clone(),
+        ))
+    }
+
+    /// Revokes an access token the emulator issued for `broker_type`; false if it did not.
+    pub fn revoke(&self, access_token: &str, broker_type: &str) -> bool {
+        let mut tokens = lock(&self.issued_tokens);
+        match tokens.get(access_token) {
+            Some(token) if token.broker_type == broker_type => {
+                tokens.remove(access_token);
+                true
+            }
+            _ => false,
+        }
+    }
 }
+
+/// How long a Link page session may sign in after the token was redeemed.
+const UI_SESSION_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 /// 128 random bits as hex: unguessable codes and tokens.
 pub fn random_code() -> String {

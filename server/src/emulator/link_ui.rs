@@ -1,0 +1,186 @@
+//! The emulated Link UI: the page a link token points to, and the sign-in calls it makes to its
+//! own origin. Tokens are issued here only for host origins in the allowed list.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::brokers::{self, Broker, IssuedAccount, SANDBOX_MFA_CODE, SANDBOX_PASSWORD};
+use super::state::{EmulatorState, RedeemError, random_code};
+
+const PAGE: &str = include_str!("link_page.html");
+
+/// The Link page and its sign-in API.
+pub fn routes() -> Router<Arc<EmulatorState>> {
+    Router::new()
+        .route("/b2b-iframe/{client_id}/broker-connect", get(link_page))
+        .route("/_link/{session}/sign-in", post(sign_in))
+        .route("/_link/{session}/mfa", post(submit_mfa))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    auth_code: Option<String>,
+    lng: Option<String>,
+    th: Option<String>,
+    rt: Option<String>,
+}
+
+async fn link_page(
+    State(state): State<Arc<EmulatorState>>,
+    Path(client_id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let redeemed = if client_id != state.settings.client_id {
+        Err(RedeemError::Unknown)
+    } else {
+        state.redeem_link_session(query.auth_code.as_deref().unwrap_or_default())
+    };
+    let (session, error) = match redeemed {
+        Ok(user_id) => (Some(state.open_ui_session(user_id)), None),
+        Err(RedeemError::Used) => (
+            None,
+            Some("This link token was already used. Link tokens work once: request a new one."),
+        ),
+        Err(RedeemError::Expired) => (
+            None,
+            Some("This link token has expired. Link tokens last 10 minutes: request a new one."),
+        ),
+        Err(RedeemError::Unknown) => (None, Some("This link token is not valid.")),
+    };
+    let config = json!({
+        "session": session,
+        "error": error,
+        "allowedOrigins": state.settings.allowed_origins,
+        "brokers": brokers::catalog(),
+        "lng": query.lng.unwrap_or_else(|| "en".into()),
+        "th": query.th.unwrap_or_else(|| "light".into()),
+        "embedded": query.rt.as_deref() == Some("embedded"),
+    });
+    // JSON inside <script>: escape `<` so no value can close the element.
+    let config = config.to_string().replace('<', "\\u003c");
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(PAGE.replace("{{CONFIG}}", &config)),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignIn {
+    broker_type: String,
+    username: String,
+    password: String,
+    host_origin: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MfaCode {
+    code: String,
+    host_origin: String,
+}
+
+fn link_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "status": "error", "errorMessage": message }))).into_response()
+}
+
+/// Checks the session and the host origin; returns the session's user id.
+fn authorize(state: &EmulatorState, session: &str, host_origin: &str) -> Result<String, Response> {
+    let user_id = state
+        .ui_session_user(session)
+        .ok_or_else(|| link_error(StatusCode::NOT_FOUND, "This Link session has ended."))?;
+    if !state.settings.allowed_origins.iter().any(|o| o == host_origin) {
+        return Err(link_error(
+            StatusCode::FORBIDDEN,
+            &format!("Domain not allowed: {host_origin} is not in this client's allowed domains."),
+        ));
+    }
+    Ok(user_id)
+}
+
+async fn sign_in(
+    State(state): State<Arc<EmulatorState>>,
+    Path(session): Path<String>,
+    Json(request): Json<SignIn>,
+) -> Response {
+    let user_id = match authorize(&state, &session, &request.host_origin) {
+        Ok(user_id) => user_id,
+        Err(response) => return response,
+    };
+    let Some(broker) = Broker::find(&request.broker_type) else {
+        return link_error(StatusCode::BAD_REQUEST, "Unknown integration.");
+    };
+    if brokers::sandbox_portfolio(&request.username).is_none()
+        || request.password != SANDBOX_PASSWORD
+    {
+        return link_error(
+            StatusCode::UNAUTHORIZED,
+            "Invalid username or password. Sandbox logins: Mesh, Mesh2, Mesh3, Mesh4 with password Pass123.",
+        );
+    }
+    if broker.needs_mfa {
+        state.await_mfa(&session, broker.broker_type, &request.username);
+        return Json(json!({ "status": "mfaRequired" })).into_response();
+    }
+    connected(&state, &user_id, broker, &request.username)
+}
+
+async fn submit_mfa(
+    State(state): State<Arc<EmulatorState>>,
+    Path(session): Path<String>,
+    Json(request): Json<MfaCode>,
+) -> Response {
+    let user_id = match authorize(&state, &session, &request.host_origin) {
+        Ok(user_id) => user_id,
+        Err(response) => return response,
+    };
+    let Some((broker_type, username)) = state.pending_mfa(&session) else {
+        return link_error(StatusCode::BAD_REQUEST, "No sign-in is waiting for a code.");
+    };
+    if request.code.trim() != SANDBOX_MFA_CODE {
+        return link_error(
+            StatusCode::UNAUTHORIZED,
+            "Invalid code. The sandbox code is 123456.",
+        );
+    }
+    let Some(broker) = Broker::find(&broker_type) else {
+        return link_error(StatusCode::BAD_REQUEST, "Unknown integration.");
+    };
+    state.clear_mfa(&session);
+    connected(&state, &user_id, broker, &username)
+}
+
+fn connected(state: &EmulatorState, user_id: &str, broker: &Broker, username: &str) -> Response {
+    let accounts: Vec<(IssuedAccount, bool)> = broker
+        .accounts
+        .iter()
+        .map(|name| {
+            let account_id = format!(
+                "{}-{}-{}",
+                broker.broker_type,
+                username.to_lowercase(),
+                name.to_lowercase().replace(' ', "-")
+            );
+            let issued = IssuedAccount {
+                access_token: format!("emu_at_{}", random_code()),
+                refresh_token: broker
+                    .refreshable
+                    .then(|| format!("emu_rt_{}", random_code())),
+                account_id,
+            };
+            let reconnected = state.record_issued(user_id, broker.broker_type, &issued);
+            (issued, reconnected)
+        })
+        .collect();
+    let payload: Value = brokers::access_token_payload(broker, username, &accounts);
+    Json(json!({ "status": "connected", "payload": payload })).into_response()
+}
