@@ -7,10 +7,13 @@ import * as path from "node:path";
 export const APP_URL = "http://127.0.0.1:3210";
 /** The app's embedded Mesh emulator. */
 export const EMULATOR_URL = "http://127.0.0.1:3211";
+/** A second app whose emulator allows only another origin (Mesh's "allowed domains"). */
+export const DISALLOWED_APP_URL = "http://127.0.0.1:3220";
 
 // A fresh data folder per run: generated keys and the database never leak between runs.
 const dataDir = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), "mesh-e2e-"));
 process.env.E2E_DATA_DIR = dataDir;
+const otherDataDir = path.join(dataDir, "disallowed-app");
 
 /** Environment of the app under test: emulator mode whatever a local .env says. */
 const appEnv = {
@@ -61,6 +64,19 @@ export default defineConfig({
       timeout: 60_000,
       stdout: "pipe",
       stderr: "pipe",
+    },
+    {
+      command: "../target/debug/mesh-link-starter",
+      url: DISALLOWED_APP_URL,
+      env: {
+        ...appEnv,
+        LEPTOS_SITE_ADDR: "127.0.0.1:3220",
+        MESH_EMULATOR_ADDR: "127.0.0.1:3221",
+        MESH_EMULATOR_ALLOWED_ORIGINS: "https://app.example.com",
+        DATA_DIR: otherDataDir,
+      },
+      reuseExistingServer: false,
+      timeout: 60_000,
     },
   ],
 });

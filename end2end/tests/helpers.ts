@@ -1,4 +1,4 @@
-import { APIRequestContext, expect } from "@playwright/test";
+import { APIRequestContext, Page, expect } from "@playwright/test";
 import { EMULATOR_URL } from "../playwright.config";
 
 /** A fault for the emulator's next calls to `path`, as its `/_emulator/faults` API takes it. */
@@ -20,4 +20,46 @@ export async function queueFault(request: APIRequestContext, fault: Fault) {
 export async function clearFaults(request: APIRequestContext) {
   const response = await request.delete(`${EMULATOR_URL}/_emulator/faults`);
   expect(response.status()).toBe(204);
+}
+
+/** A login for the emulated Link, Mesh's documented sandbox credentials by default. */
+export type Login = { username?: string; password?: string; code?: string };
+
+/** The Link iframe inside the overlay. */
+export function linkFrame(page: Page) {
+  return page.frameLocator("#mesh-link-popup__iframe");
+}
+
+/** Clicks Connect and waits for Link to show its catalog. */
+export async function openLink(page: Page) {
+  const connect = page.getByRole("button", { name: "Connect an account" });
+  await expect(connect).toBeEnabled();
+  await connect.click();
+  await expect(linkFrame(page).getByRole("heading", { name: "Select your account" })).toBeVisible();
+}
+
+/** Picks `broker` in Link and signs in (with the MFA code when Link asks for one). */
+export async function signIn(page: Page, broker: string, login: Login = {}) {
+  const link = linkFrame(page);
+  await link.getByRole("button", { name: broker }).click();
+  await link.getByLabel("Username").fill(login.username ?? "Mesh");
+  await link.getByLabel("Password").fill(login.password ?? "Pass123");
+  await link.getByRole("button", { name: "Sign in" }).click();
+  if (login.code !== undefined) {
+    await link.getByLabel("Code").fill(login.code);
+    await link.getByRole("button", { name: "Submit code" }).click();
+  }
+}
+
+/** Connects `broker` end to end and closes Link with Done. */
+export async function connectBroker(page: Page, broker: string, login: Login = {}) {
+  await openLink(page);
+  await signIn(page, broker, login);
+  await linkFrame(page).getByRole("button", { name: "Done" }).click();
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+}
+
+/** The labels of the event timeline, in order. */
+export async function timeline(page: Page): Promise<string[]> {
+  return page.getByRole("list", { name: "Link events" }).locator("li code").allInnerTexts();
 }

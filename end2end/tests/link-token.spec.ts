@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { clearFaults, queueFault } from "./helpers";
+import { clearFaults, linkFrame, queueFault } from "./helpers";
 
 test.afterEach(async ({ request }) => clearFaults(request));
 
@@ -16,8 +16,10 @@ test("the page hydrates, says Mesh is emulated, and fetches a link token with a 
   await queueFault(request, { path: "/api/v1/linktoken", fault: "delay", delay_ms: 1500 });
   await connect.click();
   await expect(page.getByRole("button", { name: "Requesting a link token…" })).toBeDisabled();
-  await expect(page.getByRole("status")).toHaveText("Link token received.");
-  await expect(page.getByRole("button", { name: "Connect an account" })).toBeEnabled();
+  await expect(page.getByRole("status")).toHaveText("Requesting a link token…");
+  // The token came back: Link opens with it.
+  await expect(page.getByRole("status")).toHaveText("Link is open.");
+  await expect(linkFrame(page).getByRole("heading", { name: "Select your account" })).toBeVisible();
 });
 
 test("a failing Mesh reaches the user as a sentence", async ({ page, request }) => {
@@ -29,4 +31,6 @@ test("a failing Mesh reaches the user as a sentence", async ({ page, request }) 
   await expect(page.getByRole("status")).toHaveText(
     "Mesh had a problem on its side. Please try again shortly.",
   );
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+  await expect(connect).toBeEnabled();
 });

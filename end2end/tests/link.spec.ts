@@ -1,0 +1,200 @@
+import { expect, test } from "@playwright/test";
+import { DISALLOWED_APP_URL, EMULATOR_URL } from "../playwright.config";
+import { connectBroker, linkFrame, openLink, signIn, timeline } from "./helpers";
+
+const accounts = (page: import("@playwright/test").Page) =>
+  page.getByRole("list", { name: "Connected accounts" }).getByRole("listitem");
+
+test.beforeEach(async ({ page }) => {
+  await page.goto("/");
+});
+
+test("Robinhood: sign in, the account appears with its balances, the timeline tells the story", async ({
+  page,
+}) => {
+  await connectBroker(page, "Robinhood");
+  await expect(accounts(page)).toHaveCount(1);
+  await expect(accounts(page).first()).toContainText("Robinhood Individual");
+  await expect(accounts(page).first()).toContainText("Cash $10,000,000.00");
+  await expect(accounts(page).first().getByRole("img", { name: "Robinhood logo" })).toBeVisible();
+  expect(await timeline(page)).toEqual([
+    "pageLoaded",
+    "integrationSelected",
+    "credentialsEntered",
+    "integrationConnected",
+    "exit",
+  ]);
+  await expect(page.getByRole("status")).toHaveText("Link closed.");
+});
+
+test("Coinbase asks for MFA; the right code connects", async ({ page }) => {
+  await connectBroker(page, "Coinbase", { code: "123456" });
+  await expect(accounts(page)).toHaveCount(1);
+  await expect(accounts(page).first()).toContainText("Coinbase Wallet");
+  const events = await timeline(page);
+  expect(events).toContain("integrationMfaRequired");
+  expect(events).toContain("integrationMfaEntered");
+  expect(events.filter((e) => e === "integrationConnected")).toHaveLength(1);
+});
+
+test("Binance.US connects two accounts at once", async ({ page }) => {
+  await connectBroker(page, "Binance.US", { username: "Mesh3" });
+  await expect(accounts(page)).toHaveCount(2);
+  await expect(accounts(page).nth(0)).toContainText("Binance.US Spot");
+  await expect(accounts(page).nth(1)).toContainText("Binance.US Earn");
+});
+
+test("a wrong MFA code is refused on screen and reported as an event", async ({ page }) => {
+  await openLink(page);
+  await signIn(page, "Coinbase", { code: "000000" });
+  await expect(linkFrame(page).getByRole("alert")).toContainText("Invalid code");
+  await expect.poll(() => timeline(page)).toContain("integrationConnectionError");
+  await expect(accounts(page)).toHaveCount(0);
+});
+
+test("a wrong password shows an error and connects nothing", async ({ page }) => {
+  await openLink(page);
+  await signIn(page, "Robinhood", { password: "wrong" });
+  await expect(linkFrame(page).getByRole("alert")).toContainText("Invalid username or password");
+  await expect(page.getByRole("list", { name: "Link events" })).toContainText(
+    "integrationConnectionError — Invalid username or password",
+  );
+  await expect(page.getByText("No accounts connected yet.")).toBeVisible();
+});
+
+test("the user closes Link: the overlay and scroll lock go, the exit is shown", async ({ page }) => {
+  await openLink(page);
+  await expect(page.locator("#mesh-link-popup__styles")).toHaveCount(1);
+  await linkFrame(page).getByRole("button", { name: "Close" }).click();
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+  await expect(page.locator("#mesh-link-popup__styles")).toHaveCount(0);
+  await expect(page.getByRole("status")).toHaveText("Link closed.");
+  expect((await timeline(page)).at(-1)).toBe("exit");
+});
+
+test("an invalid link token ends in on_exit with an error, without an exception", async ({
+  page,
+}) => {
+  const errors: Error[] = [];
+  page.on("pageerror", (error) => errors.push(error));
+  await page.route("**/api/create_link_token", (route) =>
+    route.fulfill({ contentType: "application/json", body: JSON.stringify("%%% not base64") }),
+  );
+  await page.getByRole("button", { name: "Connect an account" }).click();
+  await expect(page.getByRole("status")).toHaveText("Link closed: Invalid link token!");
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test("a forged link token pointing at another host is refused", async ({ page }) => {
+  const forged = Buffer.from("https://evil.example.com/b2b-iframe/x/broker-connect").toString("base64");
+  await page.route("**/api/create_link_token", (route) =>
+    route.fulfill({ contentType: "application/json", body: JSON.stringify(forged) }),
+  );
+  await page.getByRole("button", { name: "Connect an account" }).click();
+  await expect(page.getByRole("status")).toHaveText(
+    "Link closed: Link token points to https://evil.example.com, which is not an allowed Link origin",
+  );
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+});
+
+test("a used link token shows Link's error and exits with its message", async ({ page }) => {
+  let firstToken: string | undefined;
+  await page.route("**/api/create_link_token", async (route) => {
+    if (firstToken === undefined) {
+      const response = await route.fetch();
+      firstToken = await response.json();
+    }
+    await route.fulfill({ contentType: "application/json", body: JSON.stringify(firstToken) });
+  });
+  await openLink(page);
+  await linkFrame(page).getByRole("button", { name: "Close" }).click();
+  await page.getByRole("button", { name: "Connect an account" }).click();
+  await expect(linkFrame(page).getByRole("alert")).toContainText("already used");
+  await linkFrame(page).getByRole("button", { name: "Close" }).last().click();
+  await expect(page.getByRole("status")).toContainText("Link closed: This link token was already used.");
+});
+
+test("a message posted to the page from a third origin is ignored", async ({ page }) => {
+  // A third-party frame posting a forged token message and a forged exit to the page.
+  await page.route("http://third.example.com/**", (route) =>
+    route.fulfill({
+      contentType: "text/html",
+      body: `<script>
+        const forged = { accountTokens: [{ account: { accountId: "x", accountName: "Forged" }, accessToken: "stolen" }],
+          brokerBrandInfo: { brokerLogo: "" }, brokerType: "robinhood", brokerName: "Forged Broker" };
+        setInterval(() => {
+          parent.postMessage({ type: "brokerageAccountAccessToken", payload: forged }, "*");
+          parent.postMessage({ type: "done", payload: { page: "forged", errorMessage: "forged exit" } }, "*");
+        }, 100);
+      </script>`,
+    }),
+  );
+  await openLink(page);
+  await page.evaluate(() => {
+    const frame = document.createElement("iframe");
+    frame.src = "http://third.example.com/attack";
+    document.body.appendChild(frame);
+  });
+  await page.waitForTimeout(1000);
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(1);
+  await expect(page.getByRole("status")).toHaveText("Link is open.");
+  expect(await timeline(page)).toEqual(["pageLoaded"]);
+  // The real Link still works alongside.
+  await signIn(page, "Robinhood");
+  await linkFrame(page).getByRole("button", { name: "Done" }).click();
+  await expect(accounts(page)).toHaveCount(1);
+  await expect(page.getByText("Forged")).toHaveCount(0);
+});
+
+test("a phone-sized viewport gets the full-screen overlay", async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 667 });
+  await openLink(page);
+  const box = await page.locator("#mesh-link-popup__popup-content").boundingBox();
+  expect(box).toEqual({ x: 0, y: 0, width: 375, height: 667 });
+});
+
+test("a desktop viewport gets the SDK's centred box", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openLink(page);
+  const box = await page.locator("#mesh-link-popup__popup-content").boundingBox();
+  expect(box?.width).toBeGreaterThanOrEqual(380);
+  expect(box?.width).toBeLessThanOrEqual(430);
+  expect(box?.height).toBeGreaterThanOrEqual(685);
+  expect(box?.height).toBeLessThanOrEqual(710);
+  await expect(page.locator("#mesh-link-popup__iframe")).toHaveAttribute(
+    "allow",
+    `clipboard-read *; clipboard-write *; camera ${EMULATOR_URL}; microphone ${EMULATOR_URL}`,
+  );
+});
+
+test("open, close, open again: one listener, callbacks fire once", async ({ page }) => {
+  await openLink(page);
+  await linkFrame(page).getByRole("button", { name: "Close" }).click();
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+  await connectBroker(page, "Robinhood");
+  const events = await timeline(page);
+  expect(events.filter((e) => e === "pageLoaded")).toHaveLength(2);
+  expect(events.filter((e) => e === "integrationConnected")).toHaveLength(1);
+  expect(events.filter((e) => e === "exit")).toHaveLength(2);
+  await expect(accounts(page)).toHaveCount(1);
+});
+
+test("a host origin the emulator does not allow gets no tokens", async ({ page }) => {
+  const tokenMessages: string[] = [];
+  await page.exposeFunction("recordMessage", (type: string) => tokenMessages.push(type));
+  await page.addInitScript(() => {
+    window.addEventListener("message", (event) =>
+      (window as unknown as { recordMessage: (t: string) => void }).recordMessage(String(event.data?.type)),
+    );
+  });
+  await page.goto(DISALLOWED_APP_URL);
+  await page.getByRole("button", { name: "Connect an account" }).click();
+  const link = linkFrame(page);
+  await expect(link.getByRole("alert")).toContainText("Domain not allowed");
+  await expect(link.getByRole("button", { name: "Robinhood" })).toHaveCount(0);
+  await link.getByRole("button", { name: "Close" }).last().click();
+  await expect(page.getByRole("status")).toContainText("Link closed: Domain not allowed");
+  expect(tokenMessages).not.toContain("brokerageAccountAccessToken");
+  expect(tokenMessages).toContain("loaded");
+});
