@@ -7,7 +7,11 @@ use crate::model::ConnectionSummary;
 /// Formats a money amount with two decimals and thousands separators.
 fn money(value: f64) -> String {
     let cents = (value * 100.0).round() as i64;
-    let (sign, cents) = if cents < 0 { ("-", -cents) } else { ("", cents) };
+    let (sign, cents) = if cents < 0 {
+        ("-", -cents)
+    } else {
+        ("", cents)
+    };
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, digit) in whole.chars().enumerate() {

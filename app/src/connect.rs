@@ -109,7 +109,9 @@ pub fn ConnectAccount(
             return error.message;
         }
         match last_exit.get() {
-            Some(LinkExit { error: Some(error), .. }) => format!("Link closed: {error}"),
+            Some(LinkExit {
+                error: Some(error), ..
+            }) => format!("Link closed: {error}"),
             Some(_) => "Link closed.".to_string(),
             None => String::new(),
         }

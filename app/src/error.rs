@@ -52,10 +52,10 @@ impl AppError {
     /// An error of `kind`; on the server it also sets the response status.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         #[cfg(feature = "ssr")]
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = axum::http::StatusCode::from_u16(kind.status()) {
-                response.set_status(status);
-            }
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = axum::http::StatusCode::from_u16(kind.status())
+        {
+            response.set_status(status);
         }
         Self {
             kind,

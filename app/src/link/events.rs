@@ -176,18 +176,22 @@ pub fn parse_message(data: Value) -> Result<LinkMessage, MessageError> {
     }
     Ok(match kind.as_str() {
         "loaded" => LinkMessage::Loaded,
-        "brokerageAccountAccessToken" => LinkMessage::IntegrationConnected(
-            IntegrationConnected::AccessToken(typed::<AccessTokenPayload>(
+        "brokerageAccountAccessToken" => {
+            LinkMessage::IntegrationConnected(IntegrationConnected::AccessToken(typed::<
+                AccessTokenPayload,
+            >(
                 "brokerageAccountAccessToken",
                 payload,
-            )?),
-        ),
-        "delayedAuthentication" => LinkMessage::IntegrationConnected(
-            IntegrationConnected::DelayedAuth(typed::<DelayedAuthPayload>(
+            )?))
+        }
+        "delayedAuthentication" => {
+            LinkMessage::IntegrationConnected(IntegrationConnected::DelayedAuth(typed::<
+                DelayedAuthPayload,
+            >(
                 "delayedAuthentication",
                 payload,
-            )?),
-        ),
+            )?))
+        }
         "transferFinished" => LinkMessage::TransferFinished(typed("transferFinished", payload)?),
         "close" | "done" => LinkMessage::Exit(if payload.is_null() {
             SessionSummary::default()
@@ -239,7 +243,10 @@ mod tests {
         assert_eq!(token.refresh_token.as_deref(), Some("rt-secret"));
         assert_eq!(token.token_id.as_deref(), Some("tok-1"));
         let debug = format!("{payload:?}");
-        assert!(!debug.contains("at-secret") && !debug.contains("rt-secret"), "{debug}");
+        assert!(
+            !debug.contains("at-secret") && !debug.contains("rt-secret"),
+            "{debug}"
+        );
     }
 
     #[test]
@@ -264,7 +271,13 @@ mod tests {
             "payload": {"accountTokens": "nope"}
         }))
         .unwrap_err();
-        assert!(matches!(error, MessageError::MalformedPayload { kind: "brokerageAccountAccessToken", .. }));
+        assert!(matches!(
+            error,
+            MessageError::MalformedPayload {
+                kind: "brokerageAccountAccessToken",
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -279,7 +292,10 @@ mod tests {
         };
         assert_eq!(summary.page, "integrationConnected");
         assert_eq!(summary.error_message.as_deref(), Some("oops"));
-        assert_eq!(parse_message(json!({"type": "close"})).unwrap(), LinkMessage::Exit(SessionSummary::default()));
+        assert_eq!(
+            parse_message(json!({"type": "close"})).unwrap(),
+            LinkMessage::Exit(SessionSummary::default())
+        );
     }
 
     #[test]
@@ -298,10 +314,18 @@ mod tests {
 
     #[test]
     fn keys_round_trip_and_unknown_keys_fall_back() {
-        for key in ["integrationSelected", "SDKinjectedWalletProviders", "linkTransferQRGenerated", "withdrawalRequested"] {
+        for key in [
+            "integrationSelected",
+            "SDKinjectedWalletProviders",
+            "linkTransferQRGenerated",
+            "withdrawalRequested",
+        ] {
             assert_eq!(LinkEventType::from_key(key).key(), key);
         }
-        assert_eq!(LinkEventType::from_key("brandNewEvent"), LinkEventType::Unknown("brandNewEvent".into()));
+        assert_eq!(
+            LinkEventType::from_key("brandNewEvent"),
+            LinkEventType::Unknown("brandNewEvent".into())
+        );
     }
 
     #[test]
@@ -314,7 +338,13 @@ mod tests {
                 payload: json!({"a": 1}),
             })
         );
-        assert_eq!(parse_message(json!("a string")), Err(MessageError::NotLinkMessage));
-        assert_eq!(parse_message(json!({"payload": {}})), Err(MessageError::NotLinkMessage));
+        assert_eq!(
+            parse_message(json!("a string")),
+            Err(MessageError::NotLinkMessage)
+        );
+        assert_eq!(
+            parse_message(json!({"payload": {}})),
+            Err(MessageError::NotLinkMessage)
+        );
     }
 }

@@ -306,7 +306,9 @@ impl MeshLink {
                     "payload": { "platform": "web", "version": SDK_VERSION, "origin": own_origin() },
                 }));
                 if !options.access_tokens.is_empty() {
-                    self.post(&json!({ "type": "frontAccessTokens", "payload": options.access_tokens }));
+                    self.post(
+                        &json!({ "type": "frontAccessTokens", "payload": options.access_tokens }),
+                    );
                 }
                 self.state.set(LinkState::Open);
                 emit(LinkEvent::bare(LinkEventType::PageLoaded));

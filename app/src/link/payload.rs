@@ -46,7 +46,10 @@ impl fmt::Debug for AccountToken {
         f.debug_struct("AccountToken")
             .field("account", &self.account)
             .field("access_token", &"[redacted]")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("token_id", &self.token_id)
             .finish()
     }

@@ -214,9 +214,18 @@ mod tests {
 
     #[test]
     fn invalid_tokens_are_errors_not_panics() {
-        for bad in ["", "%%%not base64", &BASE64.encode([0xff, 0xfe]), &token("not a url")] {
+        for bad in [
+            "",
+            "%%%not base64",
+            &BASE64.encode([0xff, 0xfe]),
+            &token("not a url"),
+        ] {
             assert_eq!(
-                link_url(bad, &LinkOriginPolicy::MeshHosted, &LinkUrlParams::default()),
+                link_url(
+                    bad,
+                    &LinkOriginPolicy::MeshHosted,
+                    &LinkUrlParams::default()
+                ),
                 Err(LinkTokenError::Invalid),
                 "{bad}"
             );
@@ -253,7 +262,10 @@ mod tests {
     #[test]
     fn emulator_mode_allows_exactly_the_emulator_origin() {
         let policy = LinkOriginPolicy::Exactly(EMULATOR.into());
-        assert!(is_allowed(&Url::parse("http://127.0.0.1:3100/b2b-iframe/x").unwrap(), &policy));
+        assert!(is_allowed(
+            &Url::parse("http://127.0.0.1:3100/b2b-iframe/x").unwrap(),
+            &policy
+        ));
         for bad in [
             "http://127.0.0.1:3101/",
             "http://localhost:3100/",
@@ -263,8 +275,14 @@ mod tests {
             assert!(!is_allowed(&Url::parse(bad).unwrap(), &policy), "{bad}");
         }
         assert_eq!(
-            link_url(&token("https://web.meshconnect.com/"), &policy, &LinkUrlParams::default()),
-            Err(LinkTokenError::DisallowedOrigin("https://web.meshconnect.com".into()))
+            link_url(
+                &token("https://web.meshconnect.com/"),
+                &policy,
+                &LinkUrlParams::default()
+            ),
+            Err(LinkTokenError::DisallowedOrigin(
+                "https://web.meshconnect.com".into()
+            ))
         );
     }
 
@@ -278,16 +296,43 @@ mod tests {
             .unwrap();
             link_style(&url)
         };
-        assert_eq!(style(r#"{"ir":12,"io":0.3}"#), LinkStyle { radius_px: 12.0, backdrop_opacity: 0.3 });
+        assert_eq!(
+            style(r#"{"ir":12,"io":0.3}"#),
+            LinkStyle {
+                radius_px: 12.0,
+                backdrop_opacity: 0.3
+            }
+        );
         // `{"ir":8,"io":0.5,"n":">>"}` encodes with a `+`, which a query string reads as a space.
         let plus = Url::parse(
             "https://web.meshconnect.com/x?link_style=eyJpciI6OCwiaW8iOjAuNSwibiI6Ij4+In0=",
         )
         .unwrap();
-        assert_eq!(link_style(&plus), LinkStyle { radius_px: 8.0, backdrop_opacity: 0.5 });
-        assert_eq!(style(r#"{"io":0.9}"#), LinkStyle { radius_px: 24.0, backdrop_opacity: 0.9 });
-        assert_eq!(style(r#"{"ir":9999,"io":-2}"#), LinkStyle { radius_px: 64.0, backdrop_opacity: 0.0 });
+        assert_eq!(
+            link_style(&plus),
+            LinkStyle {
+                radius_px: 8.0,
+                backdrop_opacity: 0.5
+            }
+        );
+        assert_eq!(
+            style(r#"{"io":0.9}"#),
+            LinkStyle {
+                radius_px: 24.0,
+                backdrop_opacity: 0.9
+            }
+        );
+        assert_eq!(
+            style(r#"{"ir":9999,"io":-2}"#),
+            LinkStyle {
+                radius_px: 64.0,
+                backdrop_opacity: 0.0
+            }
+        );
         assert_eq!(style("not json"), LinkStyle::default());
-        assert_eq!(link_style(&Url::parse("https://web.meshconnect.com/").unwrap()), LinkStyle::default());
+        assert_eq!(
+            link_style(&Url::parse("https://web.meshconnect.com/").unwrap()),
+            LinkStyle::default()
+        );
     }
 }

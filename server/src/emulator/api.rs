@@ -137,6 +137,9 @@ async fn delete_account(
     if state.revoke(&request.auth_token, &request.broker_type) {
         ok(Value::Null)
     } else {
-        bad_request("invalidAuthToken", "The auth token is not valid for this integration")
+        bad_request(
+            "invalidAuthToken",
+            "The auth token is not valid for this integration",
+        )
     }
 }

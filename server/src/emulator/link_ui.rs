@@ -89,16 +89,31 @@ struct MfaCode {
     host_origin: String,
 }
 
-fn link_error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "status": "error", "errorMessage": message }))).into_response()
+/// A refusal the Link page shows on screen: `{status: "error", errorMessage}`.
+type LinkUiError = (StatusCode, Json<Value>);
+
+fn link_error(status: StatusCode, message: &str) -> LinkUiError {
+    (
+        status,
+        Json(json!({ "status": "error", "errorMessage": message })),
+    )
 }
 
 /// Checks the session and the host origin; returns the session's user id.
-fn authorize(state: &EmulatorState, session: &str, host_origin: &str) -> Result<String, Response> {
+fn authorize(
+    state: &EmulatorState,
+    session: &str,
+    host_origin: &str,
+) -> Result<String, LinkUiError> {
     let user_id = state
         .ui_session_user(session)
         .ok_or_else(|| link_error(StatusCode::NOT_FOUND, "This Link session has ended."))?;
-    if !state.settings.allowed_origins.iter().any(|o| o == host_origin) {
+    if !state
+        .settings
+        .allowed_origins
+        .iter()
+        .any(|o| o == host_origin)
+    {
         return Err(link_error(
             StatusCode::FORBIDDEN,
             &format!("Domain not allowed: {host_origin} is not in this client's allowed domains."),
@@ -114,10 +129,10 @@ async fn sign_in(
 ) -> Response {
     let user_id = match authorize(&state, &session, &request.host_origin) {
         Ok(user_id) => user_id,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(broker) = Broker::find(&request.broker_type) else {
-        return link_error(StatusCode::BAD_REQUEST, "Unknown integration.");
+        return link_error(StatusCode::BAD_REQUEST, "Unknown integration.").into_response();
     };
     if brokers::sandbox_portfolio(&request.username).is_none()
         || request.password != SANDBOX_PASSWORD
@@ -125,7 +140,7 @@ async fn sign_in(
         return link_error(
             StatusCode::UNAUTHORIZED,
             "Invalid username or password. Sandbox logins: Mesh, Mesh2, Mesh3, Mesh4 with password Pass123.",
-        );
+        ).into_response();
     }
     if broker.needs_mfa {
         state.await_mfa(&session, broker.broker_type, &request.username);
@@ -141,19 +156,21 @@ async fn submit_mfa(
 ) -> Response {
     let user_id = match authorize(&state, &session, &request.host_origin) {
         Ok(user_id) => user_id,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some((broker_type, username)) = state.pending_mfa(&session) else {
-        return link_error(StatusCode::BAD_REQUEST, "No sign-in is waiting for a code.");
+        return link_error(StatusCode::BAD_REQUEST, "No sign-in is waiting for a code.")
+            .into_response();
     };
     if request.code.trim() != SANDBOX_MFA_CODE {
         return link_error(
             StatusCode::UNAUTHORIZED,
             "Invalid code. The sandbox code is 123456.",
-        );
+        )
+        .into_response();
     }
     let Some(broker) = Broker::find(&broker_type) else {
-        return link_error(StatusCode::BAD_REQUEST, "Unknown integration.");
+        return link_error(StatusCode::BAD_REQUEST, "Unknown integration.").into_response();
     };
     state.clear_mfa(&session);
     connected(&state, &user_id, broker, &username)

@@ -196,3 +196,40 @@ pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> EmulatorState {
+        EmulatorState::new(EmulatorSettings {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            client_id: "c".into(),
+            client_secret: secrecy::SecretString::from("s"),
+            allowed_origins: vec![],
+        })
+    }
+
+    #[test]
+    fn link_tokens_are_single_use() {
+        let state = state();
+        let code = state.issue_link_session("u".into());
+        assert_eq!(state.redeem_link_session(&code), Ok("u".into()));
+        assert_eq!(state.redeem_link_session(&code), Err(RedeemError::Used));
+        assert_eq!(state.redeem_link_session("nope"), Err(RedeemError::Unknown));
+    }
+
+    #[test]
+    fn link_tokens_expire_after_ten_minutes() {
+        let state = state();
+        let code = state.issue_link_session("u".into());
+        let eleven_minutes_ago = Instant::now()
+            .checked_sub(Duration::from_secs(11 * 60))
+            .expect("the clock is past eleven minutes");
+        lock(&state.link_sessions)
+            .get_mut(&code)
+            .expect("issued")
+            .issued_at = eleven_minutes_ago;
+        assert_eq!(state.redeem_link_session(&code), Err(RedeemError::Expired));
+    }
+}
