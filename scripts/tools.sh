@@ -87,3 +87,46 @@ install_test_tools() {
   fi
 }
 
+
+# A throwaway PostgreSQL for the vault tests, unless TEST_DATABASE_URL names one already.
+# Exports TEST_DATABASE_URL; stop_test_postgres stops it and removes its files.
+start_test_postgres() {
+  if [ -n "${TEST_DATABASE_URL:-}" ]; then
+    return 0
+  fi
+  local bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    command -v initdb >/dev/null 2>&1 && bin="$(dirname "$(command -v initdb)")"
+  fi
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    log "PostgreSQL is not installed: the PostgreSQL vault tests will be SKIPPED."
+    log "  Install it (Debian/Ubuntu: sudo apt-get install postgresql) or set TEST_DATABASE_URL."
+    return 0
+  fi
+  local port
+  for port in $(shuf -i 20000-40000 -n 20); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+  done
+  TEST_PG_DIR="$(mktemp -d)"
+  # initdb and postgres refuse to run as root: run them as the postgres user then.
+  local as_owner=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$TEST_PG_DIR"
+    as_owner=(runuser -u postgres --)
+  fi
+  TEST_PG_CTL=("${as_owner[@]}" "$bin/pg_ctl" -D "$TEST_PG_DIR/data")
+  "${as_owner[@]}" "$bin/initdb" -D "$TEST_PG_DIR/data" -A trust -U postgres >/dev/null
+  "${TEST_PG_CTL[@]}" -o "-c listen_addresses=127.0.0.1 -p $port -k $TEST_PG_DIR" \
+    -l "$TEST_PG_DIR/log" -w start >/dev/null
+  export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  log "Started a throwaway PostgreSQL at $TEST_DATABASE_URL"
+}
+
+stop_test_postgres() {
+  if [ -n "${TEST_PG_DIR:-}" ]; then
+    "${TEST_PG_CTL[@]}" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$TEST_PG_DIR"
+    TEST_PG_DIR=""
+  fi
+}

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretBox, SecretString};
 use url::Url;
 
 use crate::emulator::EmulatorSettings;
+use crate::vault::{Backend, TOKEN_KEY_LEN};
 
 /// Mesh's production API host.
 pub const PRODUCTION_API_URL: &str = "https://integration-api.meshconnect.com";
@@ -95,6 +96,10 @@ pub struct Config {
     pub emulator: Option<EmulatorSettings>,
     /// Key of the private session cookie.
     pub session_key: KeyMaterial,
+    /// Key of the token vault (AES-256-GCM).
+    pub token_key: KeyMaterial,
+    /// Where connections are stored: a SQLite file under `DATA_DIR` by default, or PostgreSQL.
+    pub database_url: String,
     /// Folder for generated keys and the default SQLite database.
     pub data_dir: PathBuf,
 }
@@ -156,6 +161,11 @@ pub enum ConfigError {
         /// The expected key length in bytes.
         len: usize,
     },
+    /// `DATABASE_URL` names another database.
+    #[error(
+        "DATABASE_URL must be a sqlite: or postgres:// URL (got a {0}: URL): unset it to use SQLite under DATA_DIR"
+    )]
+    UnsupportedDatabase(String),
     /// A variable that must not be empty.
     #[error("{0} must not be empty")]
     Empty(&'static str),
@@ -254,6 +264,21 @@ impl Config {
 
         let data_dir = PathBuf::from(env.var("DATA_DIR").unwrap_or_else(|| "data".to_string()));
         let session_key = load_key(env, mesh_env, &data_dir, "SESSION_KEY", SESSION_KEY_LEN)?;
+        let token_key = load_key(env, mesh_env, &data_dir, "TOKEN_KEY", TOKEN_KEY_LEN)?;
+        let database_url = match env.var("DATABASE_URL") {
+            Some(url) => {
+                let url = url.trim().to_string();
+                if Backend::of(&url).is_err() {
+                    let scheme = url.split(':').next().unwrap_or_default().to_string();
+                    return Err(ConfigError::UnsupportedDatabase(scheme));
+                }
+                url
+            }
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("connections.db").display()
+            ),
+        };
 
         Ok(Config {
             mesh_env,
@@ -261,6 +286,8 @@ impl Config {
             mesh_credentials,
             emulator,
             session_key,
+            token_key,
+            database_url,
             data_dir,
         })
     }
@@ -413,12 +440,28 @@ mod tests {
             }
         );
         let session_key = key(64);
+        let with_session = [
+            base[0],
+            base[1],
+            base[2],
+            base[3],
+            ("SESSION_KEY", session_key.as_str()),
+        ];
+        assert_eq!(
+            Config::load(&with_session, APP).unwrap_err(),
+            ConfigError::KeyRequiredInProduction {
+                var: "TOKEN_KEY",
+                len: 32
+            }
+        );
+        let token_key = key(32);
         let config = load([
             base[0],
             base[1],
             base[2],
             base[3],
             ("SESSION_KEY", session_key.as_str()),
+            ("TOKEN_KEY", token_key.as_str()),
         ])
         .unwrap();
         assert_eq!(config.mesh_env, MeshEnvironment::Production);
@@ -575,6 +618,43 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn token_key_must_be_32_bytes_and_is_generated_outside_production() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let bad = key(64);
+        assert_eq!(
+            load([("TOKEN_KEY", bad.as_str()), ("DATA_DIR", data)]).unwrap_err(),
+            ConfigError::InvalidKey {
+                var: "TOKEN_KEY",
+                len: 32
+            }
+        );
+        let first = load([("DATA_DIR", data)]).unwrap();
+        let second = load([("DATA_DIR", data)]).unwrap();
+        assert_eq!(first.token_key.bytes().len(), 32);
+        assert_eq!(first.token_key.bytes(), second.token_key.bytes());
+        assert_ne!(first.token_key.bytes(), &first.session_key.bytes()[..32]);
+    }
+
+    #[test]
+    fn database_url_defaults_to_sqlite_under_data_dir_and_accepts_postgres() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let config = load([("DATA_DIR", data)]).unwrap();
+        assert_eq!(
+            config.database_url,
+            format!("sqlite://{data}/connections.db?mode=rwc")
+        );
+        let pg = "postgres://app@db.internal:5432/mesh";
+        let config = load([("DATABASE_URL", pg), ("DATA_DIR", data)]).unwrap();
+        assert_eq!(config.database_url, pg);
+        assert_eq!(
+            load([("DATABASE_URL", "mysql://x/y"), ("DATA_DIR", data)]).unwrap_err(),
+            ConfigError::UnsupportedDatabase("mysql".into())
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -119,6 +119,22 @@ impl MeshClient {
         self.call::<_, LinkTokenContent>(Method::POST, "/api/v1/linktoken", request)
             .await?
             .ok_or_else(|| MeshError::MalformedResponse("no content in link token response".into()))
+    }
+
+    /// `DELETE /api/v1/account`: revokes the connection behind `auth_token` at Mesh, which
+    /// erases its data there.
+    pub async fn delete_account(
+        &self,
+        auth_token: &SecretString,
+        broker_type: &str,
+    ) -> Result<(), MeshError> {
+        let body = serde_json::json!({
+            "authToken": auth_token.expose_secret(),
+            "type": broker_type,
+        });
+        self.call::<_, serde_json::Value>(Method::DELETE, "/api/v1/account", &body)
+            .await
+            .map(|_| ())
     }
 
     /// Sends `body` to `path`, retrying what is worth retrying, and returns the envelope's content.
