@@ -1,6 +1,7 @@
 //! The server binary: configuration → state → router → serve.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use app::model::{LinkSettings, MeshMode};
 use app::router::router;
@@ -10,6 +11,7 @@ use server::config::{Config, MeshEnvironment, ProcessEnv};
 use server::emulator;
 use server::mesh::MeshClient;
 use server::session::SessionConfig;
+use server::vault::TokenVault;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -51,6 +53,12 @@ async fn run() -> Result<(), String> {
         })?),
         None => None,
     };
+    let vault = TokenVault::connect(&config.database_url, config.token_key.bytes())
+        .await
+        .map_err(|e| {
+            format!("the token vault cannot be opened ({e}): check DATABASE_URL and DATA_DIR")
+        })?;
+    tracing::info!("token vault ready ({:?})", vault.backend());
     let mesh = MeshClient::new(config.mesh_api_url.clone(), config.mesh_credentials.clone())
         .map_err(|e| e.to_string())?;
     let link_settings = LinkSettings {
@@ -68,14 +76,12 @@ async fn run() -> Result<(), String> {
     let session =
         SessionConfig::new(config.session_key.bytes(), secure_cookie).map_err(|e| e.to_string())?;
 
-    let app = router(
-        AppState {
-            mesh,
-            link_settings,
-        },
-        session,
-        options,
-    );
+    let state = AppState {
+        mesh,
+        vault: Arc::new(vault),
+        link_settings,
+    };
+    let app = router(state, session, options);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")
     })?;

@@ -1,8 +1,399 @@
-//! Feature: the accounts Link connected.
+//! Feature: the connected accounts. `save_connection` stores what Link captured (tokens go in
+//! once, encrypted, and never come back), `list_connections` shows summaries, `disconnect`
+//! revokes at Mesh and forgets.
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+use crate::link::IntegrationConnected;
 use crate::model::ConnectionSummary;
+
+/// Stores the accounts (or the delayed authentication) Link handed over, all or none, and
+/// returns their summaries.
+#[server(endpoint = "save_connection", input = server_fn::codec::Json)]
+pub async fn save_connection(
+    payload: IntegrationConnected,
+) -> Result<Vec<ConnectionSummary>, AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    let saved = match payload {
+        IntegrationConnected::AccessToken(payload) => {
+            let accounts = ssr::validate_accounts(payload)?;
+            state.vault.save_accounts(&user, accounts).await
+        }
+        IntegrationConnected::DelayedAuth(payload) => {
+            let pending = ssr::validate_pending(payload)?;
+            state
+                .vault
+                .save_pending(&user, pending)
+                .await
+                .map(|c| vec![c])
+        }
+    };
+    saved
+        .map(|list| list.into_iter().map(ssr::summary).collect())
+        .map_err(|error| ssr::vault_failure("save a connection", error))
+}
+
+/// The session user's connections.
+#[server(endpoint = "list_connections")]
+pub async fn list_connections() -> Result<Vec<ConnectionSummary>, AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    state
+        .vault
+        .list(&user)
+        .await
+        .map(|list| list.into_iter().map(ssr::summary).collect())
+        .map_err(|error| ssr::vault_failure("list connections", error))
+}
+
+/// Revokes connection `id` at Mesh, then deletes it. If Mesh answers that the token is no
+/// longer valid it is deleted anyway; if Mesh refuses our keys or cannot be reached it is kept.
+#[server(endpoint = "disconnect")]
+pub async fn disconnect(id: String) -> Result<(), AppError> {
+    use server::mesh::MeshError;
+
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(AppError::invalid("id must be a connection id."));
+    }
+    let found = state
+        .vault
+        .find_with_tokens(&user, &id)
+        .await
+        .map_err(|error| ssr::vault_failure("read a connection", error))?;
+    let Some((connection, tokens)) = found else {
+        return Err(AppError::new(
+            crate::error::ErrorKind::NotFound,
+            "That connection does not exist (it may already be disconnected).",
+        ));
+    };
+    if let Some(tokens) = tokens {
+        match state
+            .mesh
+            .delete_account(&tokens.access_token, &connection.broker_type)
+            .await
+        {
+            Ok(()) => {}
+            Err(MeshError::BadRequest { .. }) => {
+                tracing::info!(
+                    id,
+                    "Mesh no longer knows this token; deleting the connection"
+                );
+            }
+            Err(error) => {
+                let refusal = crate::error::ssr::from_mesh("revoke a connection", error);
+                return Err(AppError::new(
+                    refusal.kind,
+                    format!("{} The account is still connected.", refusal.message),
+                ));
+            }
+        }
+    }
+    state
+        .vault
+        .delete(&user, &id)
+        .await
+        .map(|_| ())
+        .map_err(|error| ssr::vault_failure("delete a connection", error))
+}
+
+/// Server-side validation and conversion: the wire payload becomes the vault's secret types.
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use secrecy::SecretString;
+    use server::vault::{
+        BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, NewAccount, PendingConnection,
+        VaultError,
+    };
+
+    use crate::error::AppError;
+    use crate::link::{AccessTokenPayload, BrandInfo, DelayedAuthPayload};
+    use crate::model::ConnectionSummary;
+
+    /// Longest token accepted, in bytes.
+    pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+    /// Longest id or name accepted, in characters.
+    pub const MAX_TEXT_CHARS: usize = 256;
+    /// Most accounts in one payload.
+    pub const MAX_ACCOUNTS: usize = 50;
+    /// Largest logo kept; a larger one is dropped so a token is never lost for a logo.
+    pub const MAX_LOGO_BYTES: usize = 512 * 1024;
+    /// Longest token lifetime believed (ten years); longer values are treated as absent.
+    const MAX_LIFETIME_SECONDS: u64 = 10 * 365 * 24 * 3600;
+
+    fn token(field: &str, value: String) -> Result<SecretString, AppError> {
+        if value.is_empty() || value.len() > MAX_TOKEN_BYTES {
+            return Err(AppError::invalid(format!(
+                "{field} must be 1 to {MAX_TOKEN_BYTES} bytes."
+            )));
+        }
+        Ok(SecretString::from(value))
+    }
+
+    fn text(field: &str, value: String) -> Result<String, AppError> {
+        let chars = value.chars().count();
+        if chars == 0 || chars > MAX_TEXT_CHARS || value.chars().any(char::is_control) {
+            return Err(AppError::invalid(format!(
+                "{field} must be 1 to {MAX_TEXT_CHARS} characters of text."
+            )));
+        }
+        Ok(value)
+    }
+
+    fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, AppError> {
+        value.map(|v| text(field, v)).transpose()
+    }
+
+    fn amount(field: &str, value: Option<f64>) -> Result<Option<f64>, AppError> {
+        match value {
+            Some(v) if !v.is_finite() => {
+                Err(AppError::invalid(format!("{field} must be a number.")))
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn lifetime(value: Option<u64>) -> Option<u64> {
+        value.filter(|&s| s <= MAX_LIFETIME_SECONDS)
+    }
+
+    fn broker(
+        broker_type: String,
+        broker_name: String,
+        brand: BrandInfo,
+    ) -> Result<BrokerInfo, AppError> {
+        let logo = if brand.broker_logo.is_empty() {
+            None
+        } else if brand.broker_logo.len() > MAX_LOGO_BYTES {
+            tracing::info!(
+                bytes = brand.broker_logo.len(),
+                "dropping an oversized broker logo"
+            );
+            None
+        } else {
+            Some(brand.broker_logo)
+        };
+        Ok(BrokerInfo {
+            broker_type: text("brokerType", broker_type)?,
+            broker_name: text("brokerName", broker_name)?,
+            logo,
+        })
+    }
+
+    /// Checks every limit of an access-token payload; the first violation names its field.
+    pub fn validate_accounts(payload: AccessTokenPayload) -> Result<ConnectedAccounts, AppError> {
+        let count = payload.account_tokens.len();
+        if count == 0 || count > MAX_ACCOUNTS {
+            return Err(AppError::invalid(format!(
+                "accountTokens must hold 1 to {MAX_ACCOUNTS} accounts, not {count}."
+            )));
+        }
+        let broker = broker(
+            payload.broker_type,
+            payload.broker_name,
+            payload.broker_brand_info,
+        )?;
+        let accounts = payload
+            .account_tokens
+            .into_iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let field = |name: &str| format!("accountTokens[{i}].{name}");
+                Ok(NewAccount {
+                    account_id: text(&field("account.accountId"), entry.account.account_id)?,
+                    account_name: text(&field("account.accountName"), entry.account.account_name)?,
+                    cash: amount(&field("account.cash"), entry.account.cash)?,
+                    fund: amount(&field("account.fund"), entry.account.fund)?,
+                    token_id: optional_text(&field("tokenId"), entry.token_id)?,
+                    tokens: BrokerTokens {
+                        access_token: token(&field("accessToken"), entry.access_token)?,
+                        refresh_token: entry
+                            .refresh_token
+                            .map(|t| token(&field("refreshToken"), t))
+                            .transpose()?,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(ConnectedAccounts {
+            broker,
+            accounts,
+            expires_in_seconds: lifetime(payload.expires_in_seconds),
+            refresh_expires_in_seconds: lifetime(payload.refresh_token_expires_in_seconds),
+        })
+    }
+
+    /// Checks a delayed-authentication payload.
+    pub fn validate_pending(payload: DelayedAuthPayload) -> Result<PendingConnection, AppError> {
+        Ok(PendingConnection {
+            refresh_token: token("refreshToken", payload.refresh_token)?,
+            refresh_expires_in_seconds: lifetime(payload.refresh_token_expires_in_seconds),
+            broker: broker(
+                payload.broker_type,
+                payload.broker_name,
+                payload.broker_brand_info,
+            )?,
+        })
+    }
+
+    /// What the browser may see of a stored connection.
+    pub fn summary(connection: Connection) -> ConnectionSummary {
+        ConnectionSummary {
+            pending: connection.is_pending(),
+            id: connection.id,
+            broker_type: connection.broker_type,
+            broker_name: connection.broker_name,
+            broker_logo: connection.broker_logo,
+            account_name: connection.account_name,
+            cash: connection.cash,
+            fund: connection.fund,
+            connected_at: connection.connected_at,
+            expires_at: connection.expires_at,
+        }
+    }
+
+    /// Logs a vault failure and returns the user's sentence.
+    pub fn vault_failure(action: &str, error: VaultError) -> AppError {
+        tracing::error!(%error, "could not {action}");
+        AppError::internal()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use secrecy::ExposeSecret;
+
+        use super::*;
+        use crate::error::ErrorKind;
+        use crate::link::{Account, AccountToken};
+
+        fn entry(id: &str) -> AccountToken {
+            AccountToken {
+                account: Account {
+                    account_id: id.into(),
+                    account_name: "Individual".into(),
+                    fund: Some(10.0),
+                    cash: Some(5.0),
+                    is_reconnected: None,
+                },
+                access_token: "at".into(),
+                refresh_token: Some("rt".into()),
+                token_id: None,
+            }
+        }
+
+        fn payload(entries: Vec<AccountToken>) -> AccessTokenPayload {
+            AccessTokenPayload {
+                account_tokens: entries,
+                broker_brand_info: BrandInfo {
+                    broker_logo: "iVBOR".into(),
+                    ..Default::default()
+                },
+                expires_in_seconds: Some(60),
+                refresh_token_expires_in_seconds: None,
+                broker_type: "robinhood".into(),
+                broker_name: "Robinhood".into(),
+            }
+        }
+
+        fn refused(payload: AccessTokenPayload) -> String {
+            let error = validate_accounts(payload).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::InvalidInput);
+            error.message
+        }
+
+        #[test]
+        fn a_valid_payload_becomes_vault_accounts() {
+            let accounts = validate_accounts(payload(vec![entry("a"), entry("b")])).unwrap();
+            assert_eq!(accounts.accounts.len(), 2);
+            assert_eq!(
+                accounts.accounts[1].tokens.access_token.expose_secret(),
+                "at"
+            );
+            assert_eq!(accounts.broker.logo.as_deref(), Some("iVBOR"));
+            assert_eq!(accounts.expires_in_seconds, Some(60));
+        }
+
+        #[test]
+        fn account_count_is_limited() {
+            assert_eq!(
+                refused(payload(vec![])),
+                "accountTokens must hold 1 to 50 accounts, not 0."
+            );
+            let many = (0..51).map(|i| entry(&i.to_string())).collect();
+            assert!(refused(payload(many)).contains("not 51"));
+        }
+
+        #[test]
+        fn tokens_must_be_1_byte_to_8_kib() {
+            let mut empty = entry("a");
+            empty.access_token = String::new();
+            assert_eq!(
+                refused(payload(vec![entry("ok"), empty])),
+                "accountTokens[1].accessToken must be 1 to 8192 bytes."
+            );
+            let mut huge = entry("a");
+            huge.refresh_token = Some("x".repeat(8 * 1024 + 1));
+            assert!(refused(payload(vec![huge])).starts_with("accountTokens[0].refreshToken"));
+            let mut largest = entry("a");
+            largest.access_token = "x".repeat(8 * 1024);
+            assert!(validate_accounts(payload(vec![largest])).is_ok());
+        }
+
+        #[test]
+        fn ids_and_names_are_limited_to_256_characters() {
+            let mut long = entry(&"é".repeat(257));
+            assert!(
+                refused(payload(vec![long.clone()]))
+                    .starts_with("accountTokens[0].account.accountId")
+            );
+            long.account.account_id = "é".repeat(256);
+            assert!(validate_accounts(payload(vec![long])).is_ok());
+            let mut nameless = payload(vec![entry("a")]);
+            nameless.broker_name = String::new();
+            assert!(refused(nameless).starts_with("brokerName"));
+            let mut control = payload(vec![entry("a")]);
+            control.broker_type = "robin\u{0}hood".into();
+            assert!(refused(control).starts_with("brokerType"));
+        }
+
+        #[test]
+        fn amounts_must_be_numbers() {
+            let mut nan = entry("a");
+            nan.account.cash = Some(f64::NAN);
+            assert_eq!(
+                refused(payload(vec![nan])),
+                "accountTokens[0].account.cash must be a number."
+            );
+        }
+
+        #[test]
+        fn an_oversized_logo_is_dropped_not_refused() {
+            let mut big = payload(vec![entry("a")]);
+            big.broker_brand_info.broker_logo = "A".repeat(MAX_LOGO_BYTES + 1);
+            let accounts = validate_accounts(big).unwrap();
+            assert!(accounts.broker.logo.is_none());
+            assert_eq!(accounts.accounts.len(), 1);
+        }
+
+        #[test]
+        fn delayed_auth_needs_a_refresh_token() {
+            let pending = DelayedAuthPayload {
+                refresh_token: String::new(),
+                refresh_token_expires_in_seconds: None,
+                broker_type: "coinbase".into(),
+                broker_name: "Coinbase".into(),
+                broker_brand_info: BrandInfo::default(),
+            };
+            assert_eq!(
+                validate_pending(pending).unwrap_err().message,
+                "refreshToken must be 1 to 8192 bytes."
+            );
+        }
+    }
+}
 
 /// Formats a money amount with two decimals and thousands separators.
 fn money(value: f64) -> String {
@@ -23,37 +414,163 @@ fn money(value: f64) -> String {
     format!("{sign}{grouped}.{:02}", cents % 100)
 }
 
-/// One connection: logo, broker, account and balances.
+/// Unix seconds as `YYYY-MM-DD HH:MM UTC`: the same text on server and browser, so hydration
+/// matches (days-to-civil conversion from Howard Hinnant's algorithm).
+fn utc(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let minutes = seconds.rem_euclid(86_400) / 60;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+/// The persisted accounts: refetched whenever a save or a disconnect completes, with the
+/// saving progress and every error in words.
 #[component]
-pub fn ConnectionCard(connection: ConnectionSummary) -> impl IntoView {
+pub fn ConnectedAccounts(
+    /// The action that stores what Link captured (dispatched by the Connect button).
+    save: ServerAction<SaveConnection>,
+) -> impl IntoView {
+    let disconnect = ServerAction::<Disconnect>::new();
+    let connections = Resource::new(
+        move || (save.version().get(), disconnect.version().get()),
+        |_| list_connections(),
+    );
+    let save_error = move || save.value().get().and_then(Result::err).map(|e| e.message);
+    let disconnect_error = move || {
+        disconnect
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.message)
+    };
+
+    view! {
+        <section aria-labelledby="accounts-heading">
+            <h2 id="accounts-heading">"Connected accounts"</h2>
+            <Show when=move || save.pending().get()>
+                <p class="status" role="status">"Saving your account…"</p>
+            </Show>
+            {move || save_error().map(|message| view! {
+                <p class="error-text" role="alert">"Could not save the account: " {message}</p>
+            })}
+            {move || disconnect_error().map(|message| view! {
+                <p class="error-text" role="alert">{message}</p>
+            })}
+            <Transition fallback=|| view! { <p class="status">"Loading accounts…"</p> }>
+                <ErrorBoundary fallback=|errors| view! {
+                    <p class="error-text" role="alert">
+                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join(" ")}
+                    </p>
+                }>
+                    {move || connections.get().map(|result| result.map(|list| {
+                        if list.is_empty() {
+                            view! { <p class="empty">"No accounts connected yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="accounts" aria-label="Connected accounts">
+                                    {list.into_iter().map(|connection| view! {
+                                        <li class="card"><ConnectionItem connection disconnect/></li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                    }))}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+/// One connection: logo, account, balances, dates, and a disconnect button that asks first.
+#[component]
+fn ConnectionItem(
+    connection: ConnectionSummary,
+    disconnect: ServerAction<Disconnect>,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let label = connection
+        .account_name
+        .clone()
+        .unwrap_or_else(|| format!("{} (pending)", connection.broker_name));
     let logo = connection
         .broker_logo
         .filter(|logo| !logo.is_empty())
         .map(|logo| format!("data:image/png;base64,{logo}"));
-    let balances = [("Cash", connection.cash), ("Fund", connection.fund)]
-        .into_iter()
-        .filter_map(|(label, value)| value.map(|v| format!("{label} ${}", money(v))))
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let mut details = vec![connection.broker_name.clone()];
+    if connection.pending {
+        details.push("waiting for the broker to finish signing in".into());
+    }
+    details.extend(
+        [("Cash", connection.cash), ("Fund", connection.fund)]
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| format!("{name} ${}", money(v)))),
+    );
+    let mut dates = vec![format!("Connected {}", utc(connection.connected_at))];
+    if let Some(expires_at) = connection.expires_at {
+        dates.push(format!("token expires {}", utc(expires_at)));
+    }
+    let id = connection.id.clone();
+    let busy = Signal::derive(move || {
+        disconnect.pending().get()
+            && disconnect
+                .input()
+                .with(|input| input.as_ref().is_some_and(|i| i.id == id))
+    });
+    let id = connection.id;
+    let question = format!("Disconnect {label}?");
+
     view! {
         <div class="account">
             {logo.map(|src| view! { <img src=src alt=format!("{} logo", connection.broker_name)/> })}
             <div class="details">
-                <div class="name">
-                    {connection.account_name.unwrap_or_else(|| "Pending connection".to_string())}
-                </div>
-                <div class="meta">
-                    <span class="broker">{connection.broker_name}</span>
-                    {(!balances.is_empty()).then(|| format!(" · {balances}"))}
-                </div>
+                <div class="name">{label}</div>
+                <div class="meta">{details.join(" · ")}</div>
+                <div class="meta">{dates.join(" · ")}</div>
             </div>
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! {
+                    <button class="danger" disabled=busy on:click=move |_| confirming.set(true)>
+                        {move || if busy.get() { "Disconnecting…" } else { "Disconnect" }}
+                    </button>
+                }
+            >
+                <div class="confirm" role="group" aria-label=question.clone()>
+                    <span>{question.clone()}</span>
+                    <button
+                        class="danger"
+                        on:click={
+                            let id = id.clone();
+                            move |_| {
+                                confirming.set(false);
+                                disconnect.dispatch(Disconnect { id: id.clone() });
+                            }
+                        }
+                    >
+                        "Yes, disconnect"
+                    </button>
+                    <button on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            </Show>
         </div>
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::money;
+    use super::{money, utc};
 
     #[test]
     fn money_groups_thousands_and_rounds_to_cents() {
@@ -61,5 +578,12 @@ mod tests {
         assert_eq!(money(1234.5), "1,234.50");
         assert_eq!(money(10_000_000.0), "10,000,000.00");
         assert_eq!(money(-999.999), "-1,000.00");
+    }
+
+    #[test]
+    fn utc_formats_unix_seconds() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc(1_795_000_000), "2026-11-18 11:06 UTC");
     }
 }

@@ -15,10 +15,10 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
 
-use crate::accounts::ConnectionCard;
+use crate::accounts::{ConnectedAccounts, SaveConnection};
 use crate::connect::{ConnectAccount, get_link_settings};
 use crate::link::IntegrationConnected;
-use crate::model::{ConnectionSummary, MeshMode};
+use crate::model::MeshMode;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -58,12 +58,13 @@ pub fn App() -> impl IntoView {
 }
 
 /// The home page: which Mesh is in use, the Connect button and the connected accounts.
+/// What Link captures goes straight to the `save_connection` action; the list refetches.
 #[component]
 fn HomePage() -> impl IntoView {
     let settings = Resource::new(|| (), |_| get_link_settings());
-    let connected = RwSignal::new(Vec::<ConnectionSummary>::new());
+    let save = ServerAction::<SaveConnection>::new();
     let on_connected = Callback::new(move |payload: IntegrationConnected| {
-        connected.update(|list| list.extend(summaries_of(&payload)));
+        save.dispatch(SaveConnection { payload });
     });
     view! {
         <header>
@@ -89,55 +90,7 @@ fn HomePage() -> impl IntoView {
                     })
             }}
         </Suspense>
-        <section aria-labelledby="accounts-heading">
-            <h2 id="accounts-heading">"Connected accounts"</h2>
-            <Show
-                when=move || !connected.with(Vec::is_empty)
-                fallback=|| view! { <p class="empty">"No accounts connected yet."</p> }
-            >
-                <ul class="accounts" aria-label="Connected accounts">
-                    <For each=move || connected.get() key=|c| c.id.clone() let(connection)>
-                        <li class="card">
-                            <ConnectionCard connection/>
-                        </li>
-                    </For>
-                </ul>
-            </Show>
-        </section>
-    }
-}
-
-/// The summaries of what Link connected, for the page (the tokens are dropped here).
-fn summaries_of(payload: &IntegrationConnected) -> Vec<ConnectionSummary> {
-    match payload {
-        IntegrationConnected::AccessToken(payload) => payload
-            .account_tokens
-            .iter()
-            .map(|token| ConnectionSummary {
-                id: format!("{}:{}", payload.broker_type, token.account.account_id),
-                broker_type: payload.broker_type.clone(),
-                broker_name: payload.broker_name.clone(),
-                broker_logo: Some(payload.broker_brand_info.broker_logo.clone()),
-                account_name: Some(token.account.account_name.clone()),
-                cash: token.account.cash,
-                fund: token.account.fund,
-                connected_at: 0,
-                expires_at: None,
-                pending: false,
-            })
-            .collect(),
-        IntegrationConnected::DelayedAuth(payload) => vec![ConnectionSummary {
-            id: format!("{}:pending", payload.broker_type),
-            broker_type: payload.broker_type.clone(),
-            broker_name: payload.broker_name.clone(),
-            broker_logo: Some(payload.broker_brand_info.broker_logo.clone()),
-            account_name: None,
-            cash: None,
-            fund: None,
-            connected_at: 0,
-            expires_at: None,
-            pending: true,
-        }],
+        <ConnectedAccounts save/>
     }
 }
 

@@ -1,17 +1,23 @@
 //! Shared server state, handed to server functions as context.
 
 use leptos::prelude::*;
+use std::sync::Arc;
+
 use server::mesh::MeshClient;
 use server::session::UserId;
+use server::vault::TokenVault;
 
 use crate::error::AppError;
 use crate::model::LinkSettings;
 
-/// Everything server functions share: the Mesh client and what the browser may know.
+/// Everything server functions share: the Mesh client, the token vault and what the browser
+/// may know.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The Mesh (or emulator) API client.
     pub mesh: MeshClient,
+    /// Encrypted storage of broker connections.
+    pub vault: Arc<TokenVault>,
     /// The settings the Link client needs.
     pub link_settings: LinkSettings,
 }

@@ -1,104 +1,12 @@
 //! Server functions over real HTTP on a running router, with the emulator as Mesh.
 #![cfg(feature = "ssr")]
 
-use std::net::SocketAddr;
-use std::time::Duration;
+mod common;
 
-use app::error::{AppError, ErrorKind};
+use app::error::ErrorKind;
 use app::model::{LinkSettings, MeshMode};
-use app::router::router;
-use app::state::AppState;
 use base64::Engine;
-use leptos::prelude::LeptosOptions;
-use secrecy::SecretString;
-use server::config::MeshCredentials;
-use server::emulator::{self, EmulatorSettings, RunningEmulator};
-use server::mesh::{MeshClient, RetryPolicy, Timeouts};
-use server::session::SessionConfig;
-
-const SECRET: &str = "sk_sandbox_app-test-secret";
-
-struct TestApp {
-    addr: SocketAddr,
-    emulator: RunningEmulator,
-    http: reqwest::Client,
-}
-
-impl TestApp {
-    async fn start(client_secret: &str) -> Self {
-        let emulator = emulator::spawn(EmulatorSettings {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            client_id: "app-test".into(),
-            client_secret: SecretString::from(SECRET),
-            allowed_origins: vec!["http://127.0.0.1:3000".into()],
-        })
-        .await
-        .unwrap();
-        let mesh = MeshClient::with_policy(
-            emulator.base_url(),
-            MeshCredentials {
-                client_id: "app-test".into(),
-                client_secret: SecretString::from(client_secret),
-            },
-            Timeouts {
-                connect: Duration::from_secs(1),
-                total: Duration::from_secs(2),
-            },
-            RetryPolicy {
-                max_attempts: 2,
-                base_delay: Duration::from_millis(10),
-                max_delay: Duration::from_millis(20),
-            },
-        )
-        .unwrap();
-        let state = AppState {
-            mesh,
-            link_settings: LinkSettings {
-                mode: MeshMode::Emulator,
-                emulator_origin: Some(emulator.base_url().origin().ascii_serialization()),
-            },
-        };
-        let session = SessionConfig::new(&[42u8; 64], false).unwrap();
-        let options = LeptosOptions::builder()
-            .output_name("mesh-link-starter")
-            .build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = router(state, session, options);
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self {
-            addr,
-            emulator,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn call(&self, endpoint: &str) -> reqwest::Response {
-        self.http
-            .post(format!("http://{}/api/{endpoint}", self.addr))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn queue_fault(&self, fault: serde_json::Value) {
-        let response = self
-            .http
-            .post(self.emulator.base_url().join("/_emulator/faults").unwrap())
-            .json(&fault)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 204);
-    }
-}
-
-async fn app_error(response: reqwest::Response) -> AppError {
-    let body = response.text().await.unwrap();
-    assert!(!body.contains(SECRET), "the secret leaked: {body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("not an AppError ({e}): {body}"))
-}
+use common::{SECRET, TestApp, app_error};
 
 #[tokio::test]
 async fn create_link_token_returns_a_token_that_decodes_to_an_http_url() {

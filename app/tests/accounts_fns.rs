@@ -1,0 +1,311 @@
+//! save_connection, list_connections and disconnect over real HTTP: validation, limits,
+//! isolation between users, and revocation at Mesh (the emulator).
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use app::error::ErrorKind;
+use app::model::ConnectionSummary;
+use base64::Engine;
+use common::{SECRET, TestApp, TestUser, app_error};
+use serde_json::{Value, json};
+
+fn access_payload(accounts: Vec<Value>) -> Value {
+    json!({ "payload": { "accessToken": {
+        "accountTokens": accounts,
+        "brokerBrandInfo": { "brokerLogo": "iVBORw0KGgo=" },
+        "expiresInSeconds": 3600,
+        "brokerType": "robinhood",
+        "brokerName": "Robinhood",
+    }}})
+}
+
+fn account(id: &str, access_token: &str) -> Value {
+    json!({
+        "account": { "accountId": id, "accountName": format!("Account {id}"), "cash": 12.5 },
+        "accessToken": access_token,
+        "refreshToken": "refresh-token-value",
+    })
+}
+
+async fn save(app: &TestApp, user: &TestUser, body: Value) -> reqwest::Response {
+    app.call_json(user, "save_connection", body.to_string())
+        .await
+}
+
+async fn list(app: &TestApp, user: &TestUser) -> Vec<ConnectionSummary> {
+    let response = app.call_form(user, "list_connections", &[]).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// Connects Robinhood through the emulated Link for real, returning the payload Link posted.
+async fn payload_from_emulated_link(app: &TestApp) -> Value {
+    let token: String = app.call("create_link_token").await.json().await.unwrap();
+    let url = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(token)
+            .unwrap(),
+    )
+    .unwrap();
+    let page = reqwest::get(url).await.unwrap().text().await.unwrap();
+    let start = page.find("\"session\":\"").unwrap() + 11;
+    let session = &page[start..start + 32];
+    let body: Value = app
+        .http
+        .post(app.emulator.base_url().join(&format!("/_link/{session}/sign-in")).unwrap())
+        .json(&json!({"brokerType": "robinhood", "username": "Mesh", "password": "Pass123", "hostOrigin": "http://127.0.0.1:3000"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    json!({ "payload": { "accessToken": body["payload"] } })
+}
+
+#[tokio::test]
+async fn save_returns_summaries_without_tokens_and_list_shows_them() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let response = save(
+        &app,
+        &user,
+        access_payload(vec![account("a1", "secret-access-1")]),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    assert!(
+        !body.contains("secret-access-1") && !body.contains("refresh-token-value"),
+        "{body}"
+    );
+    let saved: Vec<ConnectionSummary> = serde_json::from_str(&body).unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].account_name.as_deref(), Some("Account a1"));
+    assert_eq!(saved[0].cash, Some(12.5));
+    assert!(saved[0].expires_at.is_some());
+    assert_eq!(list(&app, &user).await, saved);
+}
+
+#[tokio::test]
+async fn every_validation_error_is_a_400_sentence_naming_the_field() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let cases = [
+        (
+            access_payload(vec![account("a", "")]),
+            "accountTokens[0].accessToken",
+        ),
+        (
+            access_payload(vec![account("a", &"x".repeat(8 * 1024 + 1))]),
+            "accountTokens[0].accessToken",
+        ),
+        (
+            access_payload(vec![account(&"i".repeat(257), "t")]),
+            "accountTokens[0].account.accountId",
+        ),
+        (access_payload(vec![]), "accountTokens must hold 1 to 50"),
+        (
+            access_payload((0..51).map(|i| account(&i.to_string(), "t")).collect()),
+            "not 51",
+        ),
+        (
+            json!({ "payload": { "delayedAuth": { "refreshToken": "", "brokerType": "coinbase", "brokerName": "Coinbase", "brokerBrandInfo": {"brokerLogo": ""} } } }),
+            "refreshToken",
+        ),
+        (
+            json!({ "payload": { "accessToken": { "accountTokens": "nope" } } }),
+            "could not be read",
+        ),
+    ];
+    for (body, expected) in cases {
+        let response = save(&app, &user, body).await;
+        assert_eq!(response.status(), 400, "{expected}");
+        let error = app_error(response).await;
+        assert_eq!(error.kind, ErrorKind::InvalidInput);
+        assert!(
+            error.message.contains(expected),
+            "{} should mention {expected}",
+            error.message
+        );
+        assert!(
+            error.message.ends_with('.') || error.message.contains(':'),
+            "{}",
+            error.message
+        );
+    }
+    let response = app
+        .call_json(&user, "save_connection", "{not json".into())
+        .await;
+    assert_eq!(response.status(), 400);
+    assert!(list(&app, &user).await.is_empty(), "nothing was stored");
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let mut body = access_payload(vec![account("a", "t")]);
+    body["payload"]["accessToken"]["brokerBrandInfo"]["brokerLogo"] =
+        json!("A".repeat(1024 * 1024 + 10));
+    let response = save(&app, &user, body).await;
+    assert_eq!(response.status(), 413);
+    assert!(list(&app, &user).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_large_logo_is_dropped_but_the_tokens_are_kept() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let mut body = access_payload(vec![account("a", "t")]);
+    body["payload"]["accessToken"]["brokerBrandInfo"]["brokerLogo"] = json!("A".repeat(600 * 1024));
+    let response = save(&app, &user, body).await;
+    assert_eq!(response.status(), 200);
+    let listed = list(&app, &user).await;
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].broker_logo.is_none());
+}
+
+#[tokio::test]
+async fn another_user_cannot_list_or_disconnect_a_connection() {
+    let app = TestApp::start(SECRET).await;
+    let owner = app.new_user().await;
+    let stranger = app.new_user().await;
+    let saved: Vec<ConnectionSummary> = save(&app, &owner, access_payload(vec![account("a", "t")]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list(&app, &stranger).await.is_empty());
+    let id = saved[0].id.clone();
+    assert!(uuid_like(&id), "ids are random UUIDs: {id}");
+    let response = app.call_form(&stranger, "disconnect", &[("id", &id)]).await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(app_error(response).await.kind, ErrorKind::NotFound);
+    assert_eq!(list(&app, &owner).await.len(), 1, "still there");
+    let response = app
+        .call_form(&owner, "disconnect", &[("id", "not-an-id")])
+        .await;
+    assert_eq!(response.status(), 400);
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4
+}
+
+#[tokio::test]
+async fn disconnect_revokes_at_mesh_then_forgets() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let payload = payload_from_emulated_link(&app).await;
+    let access_token = payload["payload"]["accessToken"]["accountTokens"][0]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let saved: Vec<ConnectionSummary> = save(&app, &user, payload).await.json().await.unwrap();
+    let response = app
+        .call_form(&user, "disconnect", &[("id", &saved[0].id)])
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(list(&app, &user).await.is_empty());
+    // The emulator no longer accepts the token: it was revoked, not just forgotten.
+    let revoked = app
+        .http
+        .delete(app.emulator.base_url().join("/api/v1/account").unwrap())
+        .header("X-Client-Id", "app-test")
+        .header("X-Client-Secret", SECRET)
+        .json(&json!({"authToken": access_token, "type": "robinhood"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 400);
+}
+
+#[tokio::test]
+async fn a_token_mesh_no_longer_knows_is_deleted_anyway() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let saved: Vec<ConnectionSummary> = save(
+        &app,
+        &user,
+        access_payload(vec![account("a", "never-issued")]),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let response = app
+        .call_form(&user, "disconnect", &[("id", &saved[0].id)])
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(list(&app, &user).await.is_empty());
+}
+
+#[tokio::test]
+async fn when_mesh_fails_the_connection_is_kept_and_the_user_told() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let saved: Vec<ConnectionSummary> = save(&app, &user, access_payload(vec![account("a", "t")]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.queue_fault(
+        json!({"path": "/api/v1/account", "fault": "status", "status": 503, "times": 2}),
+    )
+    .await;
+    let response = app
+        .call_form(&user, "disconnect", &[("id", &saved[0].id)])
+        .await;
+    assert_eq!(response.status(), 502);
+    let error = app_error(response).await;
+    assert!(
+        error.message.ends_with("The account is still connected."),
+        "{}",
+        error.message
+    );
+    assert_eq!(list(&app, &user).await.len(), 1);
+}
+
+#[tokio::test]
+async fn when_mesh_refuses_our_keys_the_connection_is_kept() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let saved: Vec<ConnectionSummary> = save(&app, &user, access_payload(vec![account("a", "t")]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.queue_fault(json!({"path": "/api/v1/account", "fault": "status", "status": 401}))
+        .await;
+    let response = app
+        .call_form(&user, "disconnect", &[("id", &saved[0].id)])
+        .await;
+    assert_eq!(response.status(), 502);
+    assert!(app_error(response).await.message.contains("API keys"));
+    assert_eq!(list(&app, &user).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_pending_connection_is_listed_and_deleted_locally() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let body = json!({ "payload": { "delayedAuth": {
+        "refreshToken": "delayed", "brokerType": "coinbase", "brokerName": "Coinbase",
+        "brokerBrandInfo": { "brokerLogo": "" }
+    }}});
+    let saved: Vec<ConnectionSummary> = save(&app, &user, body).await.json().await.unwrap();
+    assert!(saved[0].pending);
+    assert_eq!(list(&app, &user).await, saved);
+    // Mesh is down, yet a pending connection goes: it was never connected there.
+    app.queue_fault(
+        json!({"path": "/api/v1/account", "fault": "status", "status": 503, "times": 5}),
+    )
+    .await;
+    let response = app
+        .call_form(&user, "disconnect", &[("id", &saved[0].id)])
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(list(&app, &user).await.is_empty());
+}

@@ -1,0 +1,165 @@
+//! A running app (router + emulator + SQLite vault) for the HTTP tests.
+#![allow(dead_code)] // Each test file uses its own part of the helpers.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::error::AppError;
+use app::model::{LinkSettings, MeshMode};
+use app::router::router;
+use app::state::AppState;
+use leptos::prelude::LeptosOptions;
+use secrecy::SecretString;
+use server::config::MeshCredentials;
+use server::emulator::{self, EmulatorSettings, RunningEmulator};
+use server::mesh::{MeshClient, RetryPolicy, Timeouts};
+use server::session::SessionConfig;
+use server::vault::TokenVault;
+
+pub const SECRET: &str = "sk_sandbox_app-test-secret";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub emulator: RunningEmulator,
+    pub http: reqwest::Client,
+    _data: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn start(client_secret: &str) -> Self {
+        let emulator = emulator::spawn(EmulatorSettings {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            client_id: "app-test".into(),
+            client_secret: SecretString::from(SECRET),
+            allowed_origins: vec!["http://127.0.0.1:3000".into()],
+        })
+        .await
+        .unwrap();
+        let mesh = MeshClient::with_policy(
+            emulator.base_url(),
+            MeshCredentials {
+                client_id: "app-test".into(),
+                client_secret: SecretString::from(client_secret),
+            },
+            Timeouts {
+                connect: Duration::from_secs(1),
+                total: Duration::from_secs(2),
+            },
+            RetryPolicy {
+                max_attempts: 2,
+                base_delay: Duration::from_millis(10),
+                max_delay: Duration::from_millis(20),
+            },
+        )
+        .unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let vault = TokenVault::connect(
+            &format!(
+                "sqlite://{}?mode=rwc",
+                data.path().join("vault.db").display()
+            ),
+            &[3u8; 32],
+        )
+        .await
+        .unwrap();
+        let state = AppState {
+            mesh,
+            vault: Arc::new(vault),
+            link_settings: LinkSettings {
+                mode: MeshMode::Emulator,
+                emulator_origin: Some(emulator.base_url().origin().ascii_serialization()),
+            },
+        };
+        let session = SessionConfig::new(&[42u8; 64], false).unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("mesh-link-starter")
+            .build();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = router(state, session, options);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            addr,
+            emulator,
+            http: reqwest::Client::new(),
+            _data: data,
+        }
+    }
+
+    pub async fn call(&self, endpoint: &str) -> reqwest::Response {
+        self.http
+            .post(format!("http://{}/api/{endpoint}", self.addr))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn queue_fault(&self, fault: serde_json::Value) {
+        let response = self
+            .http
+            .post(self.emulator.base_url().join("/_emulator/faults").unwrap())
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+    }
+}
+
+/// Reads an `AppError` body, asserting it never carries the secret.
+pub async fn app_error(response: reqwest::Response) -> AppError {
+    let body = response.text().await.unwrap();
+    assert!(!body.contains(SECRET), "the secret leaked: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("not an AppError ({e}): {body}"))
+}
+
+/// A browser session: the cookie the app set on the first visit.
+pub struct TestUser {
+    pub cookie: String,
+}
+
+impl TestApp {
+    /// A new visitor with their own session cookie.
+    pub async fn new_user(&self) -> TestUser {
+        let response = self.call("link_settings").await;
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        TestUser {
+            cookie: cookie.split(';').next().unwrap().to_string(),
+        }
+    }
+
+    /// POSTs a JSON-encoded server function call as `user`.
+    pub async fn call_json(
+        &self,
+        user: &TestUser,
+        endpoint: &str,
+        body: String,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("http://{}/api/{endpoint}", self.addr))
+            .header("content-type", "application/json")
+            .header("cookie", &user.cookie)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a form-encoded server function call as `user`.
+    pub async fn call_form(
+        &self,
+        user: &TestUser,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("http://{}/api/{endpoint}", self.addr))
+            .header("cookie", &user.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
