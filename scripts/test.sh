@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need, then runs every test: the server crate, the server functions over
-# HTTP, and the browser tests in Chromium against a freshly built app.
+# Installs what the tests need, then runs every test: the server crate (PostgreSQL included),
+# the server functions over HTTP, the crash test, and the browser tests in Chromium.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 install_build_tools
@@ -10,11 +10,17 @@ cd "$PROJECT_ROOT"
 # rebuilds every dependency between the steps below.
 export RUSTFLAGS="--cfg erase_components"
 
-log "Unit and integration tests: server crate"
+start_test_postgres
+trap stop_test_postgres EXIT
+
+log "Server crate: config, Mesh client, emulator, vault on SQLite and PostgreSQL"
 cargo test -p server
 
-log "Server functions over HTTP and Link client logic: app crate"
+log "App crate: server functions over HTTP, Link client logic"
 cargo test -p app --features ssr
+
+log "Crash test: SIGKILL during saves loses nothing acknowledged"
+cargo test -p mesh-link-starter --features ssr
 
 log "Building the app for the browser tests"
 cargo leptos build
