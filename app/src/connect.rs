@@ -128,6 +128,7 @@ pub fn ConnectAccount(
                 disabled=move || !hydrated.get() || busy()
                 on:click=move |_| {
                     last_exit.set(None);
+                    timeline.set(Vec::new());
                     create_token.dispatch(CreateLinkToken {});
                 }
             >
@@ -139,7 +140,7 @@ pub fn ConnectAccount(
         </section>
         <Show when=move || !timeline.with(Vec::is_empty)>
             <section aria-labelledby="timeline-heading">
-                <h2 id="timeline-heading">"What Link reported"</h2>
+                <h2 id="timeline-heading">"What Link reported this time"</h2>
                 <ol class="timeline" aria-label="Link events">
                     <For each=move || timeline.get().into_iter().enumerate() key=|(i, _)| *i let((_, entry))>
                         <li>

@@ -42,7 +42,7 @@ pub const BROKERS: [Broker; 3] = [
         name: "Coinbase",
         needs_mfa: true,
         refreshable: true,
-        accounts: &["Coinbase Wallet"],
+        accounts: &["Wallet"],
         logo_png: include_bytes!("assets/coinbase.png"),
     },
     Broker {
