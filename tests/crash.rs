@@ -36,7 +36,10 @@ impl Server {
             .env("DATABASE_URL", "")
             .env("SESSION_KEY", "")
             .env("TOKEN_KEY", "")
-            .env("MESH_EMULATOR_ADDR", format!("127.0.0.1:{}", self.emulator_port))
+            .env(
+                "MESH_EMULATOR_ADDR",
+                format!("127.0.0.1:{}", self.emulator_port),
+            )
             .env("DATA_DIR", self.data_dir.join("data"))
             .env("RUST_LOG", "error")
             .kill_on_drop(true)
@@ -136,7 +139,11 @@ async fn acknowledged_saves_survive_sigkill() {
         worker.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() >= 50, "only {} saves before the kill", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 50,
+        "only {} saves before the kill",
+        acknowledged.len()
+    );
 
     let mut child = server.spawn();
     server.wait_ready(&http).await;
@@ -150,10 +157,15 @@ async fn acknowledged_saves_survive_sigkill() {
             .json()
             .await
             .unwrap();
-        let present: std::collections::HashSet<&str> =
-            listed.iter().filter_map(|c| c["account_name"].as_str()).collect();
+        let present: std::collections::HashSet<&str> = listed
+            .iter()
+            .filter_map(|c| c["account_name"].as_str())
+            .collect();
         for (_, account_id) in acknowledged.iter().filter(|(w, _)| *w == worker) {
-            assert!(present.contains(account_id.as_str()), "acknowledged save {account_id} was lost");
+            assert!(
+                present.contains(account_id.as_str()),
+                "acknowledged save {account_id} was lost"
+            );
         }
     }
     eprintln!(
