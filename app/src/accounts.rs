@@ -455,15 +455,38 @@ pub fn ConnectedAccounts(
             .and_then(Result::err)
             .map(|e| e.message)
     };
+    // Link hands the tokens over once: keep the last payload (in memory, never in the page)
+    // until the server has it, so a failed save can be retried instead of lost.
+    let unsaved = RwSignal::new(None::<IntegrationConnected>);
+    Effect::new(move || {
+        if let Some(payload) = save.input().get() {
+            unsaved.set(Some(payload.payload));
+        }
+    });
+    Effect::new(move || {
+        if let Some(Ok(_)) = save.value().get() {
+            unsaved.set(None);
+        }
+    });
+    let retry = move |_| {
+        if let Some(payload) = unsaved.get_untracked() {
+            save.dispatch(SaveConnection { payload });
+        }
+    };
 
     view! {
         <section aria-labelledby="accounts-heading">
             <h2 id="accounts-heading">"Connected accounts"</h2>
             <Show when=move || save.pending().get()>
-                <p class="status" role="status">"Saving your account…"</p>
+                <p class="status" aria-live="polite">"Saving your account…"</p>
             </Show>
             {move || save_error().map(|message| view! {
-                <p class="error-text" role="alert">"Could not save the account: " {message}</p>
+                <p class="error-text" role="alert">
+                    "Could not save the account: " {message} " "
+                    <Show when=move || unsaved.with(Option::is_some)>
+                        <button on:click=retry>"Try again"</button>
+                    </Show>
+                </p>
             })}
             {move || disconnect_error().map(|message| view! {
                 <p class="error-text" role="alert">{message}</p>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::link::{
     IntegrationConnected, LinkEvent, LinkExit, LinkOptions, LinkOriginPolicy, LinkState,
-    use_mesh_link,
+    RenderType, use_mesh_link,
 };
 use crate::model::LinkSettings;
 
@@ -50,6 +50,9 @@ impl From<&LinkEvent> for TimelineEntry {
     }
 }
 
+/// Id of the page's own iframe when Link is embedded.
+pub const EMBEDDED_IFRAME_ID: &str = "mesh-link-embedded";
+
 /// The "Connect an account" button: fetches a link token, opens Link, hands what Link connects
 /// to `on_connected`, and shows progress, an event timeline and why Link closed.
 #[component]
@@ -58,14 +61,23 @@ pub fn ConnectAccount(
     settings: LinkSettings,
     /// Receives the tokens Link captured; they go to the server and never into the page.
     on_connected: Callback<IntegrationConnected>,
+    /// Render Link inside this page's own iframe instead of the overlay.
+    #[prop(optional)]
+    embedded: bool,
 ) -> impl IntoView {
     let timeline = RwSignal::new(Vec::<TimelineEntry>::new());
     let last_exit = RwSignal::new(None::<LinkExit>);
+    let embedded_frame = NodeRef::<leptos::html::Iframe>::new();
 
     let mut options = LinkOptions::new(match settings.emulator_origin {
         Some(origin) => LinkOriginPolicy::Exactly(origin),
         None => LinkOriginPolicy::MeshHosted,
     });
+    if embedded {
+        options.render_type = RenderType::Embedded {
+            iframe_id: EMBEDDED_IFRAME_ID.to_string(),
+        };
+    }
     options.on_integration_connected = Some(on_connected);
     options.on_event = Some(Callback::new(move |event: LinkEvent| {
         timeline.update(|entries| entries.push(TimelineEntry::from(&event)));
@@ -81,6 +93,10 @@ pub fn ConnectAccount(
             })
         });
         last_exit.set(Some(exit));
+        // Link never removes an iframe it did not create: blank ours, as Mesh's example does.
+        if let Some(frame) = embedded_frame.get_untracked() {
+            frame.set_src("about:blank");
+        }
     }));
     let link = use_mesh_link(options);
 
@@ -134,10 +150,22 @@ pub fn ConnectAccount(
             >
                 {move || if create_token.pending().get() { "Requesting a link token…" } else { "Connect an account" }}
             </button>
+            <Show when=move || embedded && link.state().get() != LinkState::Closed>
+                <button on:click=move |_| link.request_close()>"Close Link"</button>
+            </Show>
             <p class="status" class:error=failed role="status" aria-live="polite">
                 {status}
             </p>
         </section>
+        {embedded.then(|| view! {
+            <iframe
+                id=EMBEDDED_IFRAME_ID
+                node_ref=embedded_frame
+                class="embedded-link"
+                class:open=move || link.state().get() != LinkState::Closed
+                title="Mesh Link"
+            ></iframe>
+        })}
         <Show when=move || !timeline.with(Vec::is_empty)>
             <section aria-labelledby="timeline-heading">
                 <h2 id="timeline-heading">"What Link reported this time"</h2>

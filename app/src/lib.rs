@@ -13,7 +13,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::StaticSegment;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{A, Route, Router, Routes};
 
 use crate::accounts::{ConnectedAccounts, SaveConnection};
 use crate::connect::{ConnectAccount, get_link_settings};
@@ -50,7 +50,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <main>
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=HomePage/>
+                    <Route path=StaticSegment("") view=|| view! { <HomePage/> }/>
+                    <Route path=StaticSegment("embedded") view=|| view! { <HomePage embedded=true/> }/>
                 </Routes>
             </main>
         </Router>
@@ -59,8 +60,13 @@ pub fn App() -> impl IntoView {
 
 /// The home page: which Mesh is in use, the Connect button and the connected accounts.
 /// What Link captures goes straight to the `save_connection` action; the list refetches.
+/// At `/embedded` Link renders inside the page instead of the overlay.
 #[component]
-fn HomePage() -> impl IntoView {
+fn HomePage(
+    /// Render Link in an iframe of the page (Mesh's `embedded` render type).
+    #[prop(optional)]
+    embedded: bool,
+) -> impl IntoView {
     let settings = Resource::new(|| (), |_| get_link_settings());
     let save = ServerAction::<SaveConnection>::new();
     let on_connected = Callback::new(move |payload: IntegrationConnected| {
@@ -70,6 +76,11 @@ fn HomePage() -> impl IntoView {
         <header>
             <h1>"Connect your accounts"</h1>
             <p class="lede">"Link a brokerage or exchange account through Mesh Connect."</p>
+            <nav aria-label="Link render type">
+                <A href="/">"Overlay"</A>
+                " · "
+                <A href="/embedded">"Embedded"</A>
+            </nav>
         </header>
         <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
             {move || {
@@ -79,7 +90,7 @@ fn HomePage() -> impl IntoView {
                         Ok(settings) => {
                             view! {
                                 <MeshModeBanner mode=settings.mode/>
-                                <ConnectAccount settings on_connected/>
+                                <ConnectAccount settings on_connected embedded/>
                             }
                                 .into_any()
                         }

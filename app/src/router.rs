@@ -2,11 +2,14 @@
 //! and the request-size limit. `src/main.rs` serves it; tests drive it over HTTP.
 
 use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use server::session::{SessionConfig, assign_user_id};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::{App, shell};
 
@@ -32,8 +35,25 @@ pub fn router(state: AppState, session: SessionConfig, options: LeptosOptions) -
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
+        .layer(axum::middleware::map_response(explain_too_large))
         .layer(axum::middleware::from_fn_with_state(
             session,
             assign_user_id,
         ))
+}
+
+/// The body-limit layer answers 413 with plain text; give the browser the same typed error as
+/// every other refusal, so the client shows a sentence.
+async fn explain_too_large(response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let error = AppError {
+        kind: ErrorKind::TooLarge,
+        message: format!(
+            "The request is larger than the {} KiB the server accepts.",
+            MAX_REQUEST_BYTES / 1024
+        ),
+    };
+    (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response()
 }

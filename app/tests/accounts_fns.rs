@@ -151,6 +151,12 @@ async fn an_oversized_body_is_refused_with_413() {
         json!("A".repeat(1024 * 1024 + 10));
     let response = save(&app, &user, body).await;
     assert_eq!(response.status(), 413);
+    let error = app_error(response).await;
+    assert_eq!(error.kind, ErrorKind::TooLarge);
+    assert_eq!(
+        error.message,
+        "The request is larger than the 1024 KiB the server accepts."
+    );
     assert!(list(&app, &user).await.is_empty());
 }
 

@@ -54,7 +54,9 @@ test("a second browser context (another user) never sees the first user's accoun
   await other.close();
 });
 
-test("a save that fails reaches the user in words and the page stays usable", async ({ page }) => {
+test("a save that fails reaches the user in words, and Try again saves the same tokens", async ({
+  page,
+}) => {
   await page.goto("/");
   await page.route("**/api/save_connection", (route) =>
     route.fulfill({
@@ -68,4 +70,12 @@ test("a save that fails reaches the user in words and the page stays usable", as
     "Could not save the account: The server is busy. Please try again.",
   );
   await expect(page.getByRole("button", { name: "Connect an account" })).toBeEnabled();
+  await expect(page.getByText("No accounts connected yet.")).toBeVisible();
+
+  // The server is back: the payload Link handed over once is saved on retry.
+  await page.unroute("**/api/save_connection");
+  await page.getByRole("button", { name: "Try again" }).click();
+  await expect(accounts(page)).toHaveCount(1);
+  await expect(accounts(page).first()).toContainText("Robinhood Individual");
+  await expect(page.getByRole("alert")).toHaveCount(0);
 });

@@ -202,3 +202,28 @@ test("a host origin the emulator does not allow gets no tokens", async ({ page }
   expect(tokenMessages).not.toContain("brokerageAccountAccessToken");
   expect(tokenMessages).toContain("loaded");
 });
+
+test("embedded render type: Link in the page's own iframe, closed by a close request", async ({
+  page,
+}) => {
+  await page.goto("/embedded");
+  await page.getByRole("button", { name: "Connect an account" }).click();
+  const frame = page.locator("#mesh-link-embedded");
+  await expect(frame).toHaveAttribute("src", /rt=embedded/);
+  const link = page.frameLocator("#mesh-link-embedded");
+  await expect(link.getByRole("heading", { name: "Select your account" })).toBeVisible();
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+  // Link hides its own close button when embedded; the host asks it to close instead.
+  await expect(link.getByRole("button", { name: "Close" })).toBeHidden();
+  await page.getByRole("button", { name: "Close Link" }).click();
+  await expect(page.getByRole("status")).toHaveText("Link closed.");
+  await expect(frame).toHaveAttribute("src", "about:blank");
+
+  await page.getByRole("button", { name: "Connect an account" }).click();
+  await link.getByRole("button", { name: "Robinhood" }).click();
+  await link.getByLabel("Username").fill("Mesh");
+  await link.getByLabel("Password").fill("Pass123");
+  await link.getByRole("button", { name: "Sign in" }).click();
+  await link.getByRole("button", { name: "Done" }).click();
+  await expect(accounts(page)).toHaveCount(1);
+});

@@ -19,8 +19,6 @@ use url::Url;
 
 use crate::config::{ConfigError, MeshCredentials, VarSource, parse_addr, parse_http_url};
 
-pub use faults::{Fault, FaultKind};
-
 /// Default address of the emulator (not 3001, which `cargo leptos watch` uses for live reload).
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3100";
 /// Default client id the emulator accepts.
