@@ -9,6 +9,8 @@ export const APP_URL = "http://127.0.0.1:3210";
 export const EMULATOR_URL = "http://127.0.0.1:3211";
 /** A second app whose emulator allows only another origin (Mesh's "allowed domains"). */
 export const DISALLOWED_APP_URL = "http://127.0.0.1:3220";
+/** A third app in sandbox mode with wrong keys, pointed at the first app's emulator. */
+export const WRONG_KEYS_APP_URL = "http://127.0.0.1:3230";
 
 // A fresh data folder per run: generated keys and the database never leak between runs.
 const dataDir = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), "mesh-e2e-"));
@@ -74,6 +76,21 @@ export default defineConfig({
         MESH_EMULATOR_ADDR: "127.0.0.1:3221",
         MESH_EMULATOR_ALLOWED_ORIGINS: "https://app.example.com",
         DATA_DIR: otherDataDir,
+      },
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: "../target/debug/mesh-link-starter",
+      url: WRONG_KEYS_APP_URL,
+      env: {
+        ...appEnv,
+        LEPTOS_SITE_ADDR: "127.0.0.1:3230",
+        MESH_ENV: "sandbox",
+        MESH_CLIENT_ID: "emulator-client",
+        MESH_CLIENT_SECRET: "sk_sandbox_not-the-right-secret",
+        MESH_API_URL: EMULATOR_URL,
+        DATA_DIR: path.join(dataDir, "wrong-keys-app"),
       },
       reuseExistingServer: false,
       timeout: 60_000,

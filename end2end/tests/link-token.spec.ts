@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { WRONG_KEYS_APP_URL } from "../playwright.config";
 import { clearFaults, linkFrame, queueFault } from "./helpers";
 
 test.afterEach(async ({ request }) => clearFaults(request));
@@ -33,4 +34,14 @@ test("a failing Mesh reaches the user as a sentence", async ({ page, request }) 
   );
   await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
   await expect(connect).toBeEnabled();
+});
+
+test("with wrong keys the user is told the keys are wrong", async ({ page }) => {
+  await page.goto(WRONG_KEYS_APP_URL);
+  await expect(page.getByRole("note")).toContainText("Mesh's sandbox");
+  await page.getByRole("button", { name: "Connect an account" }).click();
+  await expect(page.getByRole("status")).toHaveText(
+    "Mesh rejected this app's API keys: check MESH_CLIENT_ID and MESH_CLIENT_SECRET.",
+  );
+  expect(await page.content()).not.toContain("not-the-right-secret");
 });
