@@ -6,7 +6,10 @@ use server::emulator::{self, EmulatorSettings};
 
 /// Serve the offline Mesh API and Link page.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(
+    version,
+    about = "The offline Mesh: its API and Link page on one loopback port"
+)]
 struct Args {
     /// Listen address.
     #[arg(long, env = "MESH_EMULATOR_ADDR", default_value = emulator::DEFAULT_ADDR)]
@@ -47,6 +50,7 @@ async fn main() {
         client_secret: SecretString::from(args.client_secret),
         allowed_origins,
     };
+    // `spawn` logs the address it listens on.
     let running = match emulator::spawn(settings).await {
         Ok(running) => running,
         Err(error) => {
@@ -54,7 +58,6 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    println!("Mesh emulator listening on {}", running.base_url());
     if let Err(error) = tokio::signal::ctrl_c().await {
         eprintln!("error: cannot wait for Ctrl-C: {error}");
     }
