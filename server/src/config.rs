@@ -337,7 +337,7 @@ fn load_key(
     match std::fs::read_to_string(&path) {
         Ok(stored) => decode_key(&stored, var, len),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir).map_err(|e| data_dir_error(data_dir, e))?;
+            create_private_dir(data_dir).map_err(|e| data_dir_error(data_dir, e))?;
             let mut bytes = vec![0u8; len];
             rand::fill(bytes.as_mut_slice());
             write_private_file(&path, BASE64.encode(&bytes).as_bytes())
@@ -353,6 +353,19 @@ fn decode_key(value: &str, var: &'static str, len: usize) -> Result<KeyMaterial,
         Ok(bytes) if bytes.len() == len => Ok(KeyMaterial(SecretBox::new(Box::new(bytes)))),
         _ => Err(ConfigError::InvalidKey { var, len }),
     }
+}
+
+/// Creates `dir` (and its parents) readable by its owner only, if missing: it holds the keys
+/// and the default database.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Creates `path` readable by its owner only; fails if it already exists, so a key is never
@@ -617,6 +630,11 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
+            let dir_mode = std::fs::metadata(dir.path().join("nested"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(dir_mode & 0o777, 0o700);
         }
     }
 
