@@ -33,6 +33,13 @@ async fn save(app: &TestApp, user: &TestUser, body: Value) -> reqwest::Response 
         .await
 }
 
+/// Saves one Robinhood account with `access_token` and returns its summaries.
+async fn save_one(app: &TestApp, user: &TestUser, access_token: &str) -> Vec<ConnectionSummary> {
+    let response = save(app, user, access_payload(vec![account("a", access_token)])).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 async fn list(app: &TestApp, user: &TestUser) -> Vec<ConnectionSummary> {
     let response = app.call_form(user, "list_connections", &[]).await;
     assert_eq!(response.status(), 200);
@@ -178,11 +185,7 @@ async fn another_user_cannot_list_or_disconnect_a_connection() {
     let app = TestApp::start(SECRET).await;
     let owner = app.new_user().await;
     let stranger = app.new_user().await;
-    let saved: Vec<ConnectionSummary> = save(&app, &owner, access_payload(vec![account("a", "t")]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let saved = save_one(&app, &owner, "t").await;
     assert!(list(&app, &stranger).await.is_empty());
     let id = saved[0].id.clone();
     assert!(uuid_like(&id), "ids are random UUIDs: {id}");
@@ -252,11 +255,7 @@ async fn a_token_mesh_no_longer_knows_is_deleted_anyway() {
 async fn when_mesh_fails_the_connection_is_kept_and_the_user_told() {
     let app = TestApp::start(SECRET).await;
     let user = app.new_user().await;
-    let saved: Vec<ConnectionSummary> = save(&app, &user, access_payload(vec![account("a", "t")]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let saved = save_one(&app, &user, "t").await;
     app.queue_fault(
         json!({"path": "/api/v1/account", "fault": "status", "status": 503, "times": 2}),
     )
@@ -278,11 +277,7 @@ async fn when_mesh_fails_the_connection_is_kept_and_the_user_told() {
 async fn when_mesh_refuses_our_keys_the_connection_is_kept() {
     let app = TestApp::start(SECRET).await;
     let user = app.new_user().await;
-    let saved: Vec<ConnectionSummary> = save(&app, &user, access_payload(vec![account("a", "t")]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let saved = save_one(&app, &user, "t").await;
     app.queue_fault(json!({"path": "/api/v1/account", "fault": "status", "status": 401}))
         .await;
     let response = app

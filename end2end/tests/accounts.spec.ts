@@ -1,8 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { connectBroker } from "./helpers";
-
-const accounts = (page: import("@playwright/test").Page) =>
-  page.getByRole("list", { name: "Connected accounts" }).getByRole("listitem");
+import { accounts, connectBroker } from "./helpers";
 
 test("connect, see it listed, reload, still listed, disconnect, gone", async ({ page }) => {
   await page.goto("/");

@@ -63,3 +63,8 @@ export async function connectBroker(page: Page, broker: string, login: Login = {
 export async function timeline(page: Page): Promise<string[]> {
   return page.getByRole("list", { name: "Link events" }).locator("li code").allInnerTexts();
 }
+
+/** The items of the connected-accounts list. */
+export function accounts(page: Page) {
+  return page.getByRole("list", { name: "Connected accounts" }).getByRole("listitem");
+}

@@ -1,9 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { DISALLOWED_APP_URL, EMULATOR_URL } from "../playwright.config";
-import { connectBroker, linkFrame, openLink, signIn, timeline } from "./helpers";
-
-const accounts = (page: import("@playwright/test").Page) =>
-  page.getByRole("list", { name: "Connected accounts" }).getByRole("listitem");
+import { accounts, connectBroker, linkFrame, openLink, signIn, timeline } from "./helpers";
 
 test.beforeEach(async ({ page }) => {
   await page.goto("/");

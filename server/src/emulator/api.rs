@@ -24,31 +24,28 @@ pub fn routes() -> Router<Arc<EmulatorState>> {
         .route("/api/v1/account", delete(delete_account))
 }
 
-/// An `ApiResult` error envelope with `status`.
-pub fn envelope_error(status: StatusCode, api_status: &str, message: &str) -> Response {
+/// An `ApiResult` error envelope: HTTP `status`, `status` field `api_status`, and `errorType`.
+pub fn envelope_error(
+    status: StatusCode,
+    api_status: &str,
+    error_type: &str,
+    message: &str,
+) -> Response {
     (
         status,
         axum::Json(json!({
             "status": api_status,
             "message": message,
             "displayMessage": message,
-            "errorType": api_status,
+            "errorType": error_type,
         })),
     )
         .into_response()
 }
 
+/// A 400 `badRequest` envelope.
 fn bad_request(error_type: &str, message: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(json!({
-            "status": "badRequest",
-            "message": message,
-            "displayMessage": message,
-            "errorType": error_type,
-        })),
-    )
-        .into_response()
+    envelope_error(StatusCode::BAD_REQUEST, "badRequest", error_type, message)
 }
 
 fn ok(content: Value) -> Response {

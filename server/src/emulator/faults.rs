@@ -127,13 +127,19 @@ pub async fn inject(
             match status {
                 // Mesh documents an empty body for 401.
                 StatusCode::UNAUTHORIZED => status.into_response(),
-                StatusCode::TOO_MANY_REQUESTS => {
-                    envelope_error(status, "tooManyRequest", "Too many requests").into_response()
-                }
+                StatusCode::TOO_MANY_REQUESTS => envelope_error(
+                    status,
+                    "tooManyRequest",
+                    "tooManyRequest",
+                    "Too many requests",
+                )
+                .into_response(),
                 s if s.is_server_error() => {
-                    envelope_error(s, "serverFailure", "Internal server error").into_response()
+                    envelope_error(s, "serverFailure", "serverFailure", "Internal server error")
+                        .into_response()
                 }
-                s => envelope_error(s, "badRequest", "Injected failure").into_response(),
+                s => envelope_error(s, "badRequest", "badRequest", "Injected failure")
+                    .into_response(),
             }
         }
         FaultKind::Malformed => (

@@ -227,14 +227,7 @@ impl TokenVault {
         let mut tx = self.pool.begin().await?;
         // The first statement writes, so SQLite takes the write lock at once (and waits for it
         // under busy_timeout) instead of failing to upgrade a read lock later.
-        sqlx::query(
-            "DELETE FROM broker_connections WHERE user_id = $1 AND broker_type = $2 AND account_id = $3",
-        )
-        .bind(user_id)
-        .bind(&broker.broker_type)
-        .bind(PENDING_ACCOUNT)
-        .execute(&mut *tx)
-        .await?;
+        delete_pending(&mut tx, user_id, &broker.broker_type).await?;
         let mut saved = Vec::with_capacity(connected.accounts.len());
         for account in &connected.accounts {
             let identity = |field| RowIdentity {
@@ -320,14 +313,7 @@ impl TokenVault {
             .map(|s| now.saturating_add(s as i64));
         let id = Uuid::new_v4().to_string();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM broker_connections WHERE user_id = $1 AND broker_type = $2 AND account_id = $3",
-        )
-        .bind(user_id)
-        .bind(&broker.broker_type)
-        .bind(PENDING_ACCOUNT)
-        .execute(&mut *tx)
-        .await?;
+        delete_pending(&mut tx, user_id, &broker.broker_type).await?;
         sqlx::query(
             "INSERT INTO broker_connections (id, user_id, broker_type, account_id, broker_name, \
              broker_logo, key_id, refresh_token, connected_at, refresh_expires_at) \
@@ -420,6 +406,23 @@ impl TokenVault {
             .await?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+/// Removes the user's pending connection of `broker_type`, if any, inside `tx`.
+async fn delete_pending(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    broker_type: &str,
+) -> Result<(), VaultError> {
+    sqlx::query(
+        "DELETE FROM broker_connections WHERE user_id = $1 AND broker_type = $2 AND account_id = $3",
+    )
+    .bind(user_id)
+    .bind(broker_type)
+    .bind(PENDING_ACCOUNT)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn connection_from_row(row: &AnyRow) -> Result<Connection, VaultError> {
