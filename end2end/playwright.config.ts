@@ -30,6 +30,8 @@ const appEnv = {
   MESH_EMULATOR_ALLOWED_ORIGINS: "",
   SESSION_KEY: "",
   DATA_DIR: dataDir,
+  // scripts/test.sh runs the accounts tests a second time with PostgreSQL behind the app.
+  DATABASE_URL: process.env.E2E_DATABASE_URL ?? "",
   RUST_LOG: "warn",
 };
 

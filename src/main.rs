@@ -53,11 +53,15 @@ async fn run() -> Result<(), String> {
         })?),
         None => None,
     };
-    let vault = TokenVault::connect(&config.database_url, config.token_key.bytes())
-        .await
-        .map_err(|e| {
-            format!("the token vault cannot be opened ({e}): check DATABASE_URL and DATA_DIR")
-        })?;
+    let vault = TokenVault::connect(
+        &config.database_url,
+        config.token_key.bytes(),
+        config.database_max_connections,
+    )
+    .await
+    .map_err(|e| {
+        format!("the token vault cannot be opened ({e}): check DATABASE_URL and DATA_DIR")
+    })?;
     tracing::info!("token vault ready ({:?})", vault.backend());
     let mesh = MeshClient::new(config.mesh_api_url.clone(), config.mesh_credentials.clone())
         .map_err(|e| e.to_string())?;

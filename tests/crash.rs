@@ -2,99 +2,26 @@
 //! every save that was acknowledged to its client is there.
 #![cfg(feature = "ssr")]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use common::{AppProcess, save_payload};
 
 const WORKERS: usize = 8;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
-
-struct Server {
-    data_dir: std::path::PathBuf,
-    app_port: u16,
-    emulator_port: u16,
-}
-
-impl Server {
-    fn spawn(&self) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_mesh-link-starter"))
-            .current_dir(&self.data_dir)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", self.app_port))
-            .env("LEPTOS_OUTPUT_NAME", "mesh-link-starter")
-            .env("LEPTOS_SITE_ROOT", &self.data_dir)
-            .env("MESH_ENV", "emulator")
-            .env("MESH_CLIENT_ID", "")
-            .env("MESH_CLIENT_SECRET", "")
-            .env("DATABASE_URL", "")
-            .env("SESSION_KEY", "")
-            .env("TOKEN_KEY", "")
-            .env(
-                "MESH_EMULATOR_ADDR",
-                format!("127.0.0.1:{}", self.emulator_port),
-            )
-            .env("DATA_DIR", self.data_dir.join("data"))
-            .env("RUST_LOG", "error")
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the server binary starts")
-    }
-
-    fn url(&self, endpoint: &str) -> String {
-        format!("http://127.0.0.1:{}/api/{endpoint}", self.app_port)
-    }
-
-    async fn wait_ready(&self, http: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(response) = http.post(self.url("link_settings")).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the server did not become ready in 30 s");
-    }
-}
-
-fn payload(account_id: &str) -> String {
-    json!({ "payload": { "accessToken": {
-        "accountTokens": [{
-            "account": { "accountId": account_id, "accountName": account_id },
-            "accessToken": format!("access-{account_id}"),
-        }],
-        "brokerBrandInfo": { "brokerLogo": "" },
-        "brokerType": "robinhood",
-        "brokerName": "Robinhood",
-    }}})
-    .to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_saves_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server {
-        data_dir: dir.path().to_path_buf(),
-        app_port: free_port(),
-        emulator_port: free_port(),
-    };
+    let server = AppProcess::new(dir.path().to_path_buf());
     let http = reqwest::Client::new();
     let mut child = server.spawn();
     server.wait_ready(&http).await;
 
     let mut cookies = Vec::new();
     for _ in 0..WORKERS {
-        let response = http.post(server.url("link_settings")).send().await.unwrap();
-        let cookie = response.headers()["set-cookie"].to_str().unwrap();
-        cookies.push(cookie.split(';').next().unwrap().to_string());
+        cookies.push(server.new_session(&http).await);
     }
 
     let acknowledged: Arc<Mutex<Vec<(usize, String)>>> = Arc::default();
@@ -111,7 +38,7 @@ async fn acknowledged_saves_survive_sigkill() {
                         .post(&url)
                         .header("content-type", "application/json")
                         .header("cookie", &cookie)
-                        .body(payload(&account_id))
+                        .body(save_payload(&account_id, Some(n as f64)))
                         .send()
                         .await;
                     match sent {
@@ -148,15 +75,7 @@ async fn acknowledged_saves_survive_sigkill() {
     let mut child = server.spawn();
     server.wait_ready(&http).await;
     for (worker, cookie) in cookies.iter().enumerate() {
-        let listed: Vec<Value> = http
-            .post(server.url("list_connections"))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed = server.list(&http, cookie).await;
         let present: std::collections::HashSet<&str> = listed
             .iter()
             .filter_map(|c| c["account_name"].as_str())

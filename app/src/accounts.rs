@@ -70,10 +70,10 @@ pub async fn disconnect(id: String) -> Result<(), AppError> {
             "That connection does not exist (it may already be disconnected).",
         ));
     };
-    if let Some(tokens) = tokens {
+    if let Some(access_token) = tokens.access_token {
         match state
             .mesh
-            .delete_account(&tokens.access_token, &connection.broker_type)
+            .delete_account(&access_token, &connection.broker_type)
             .await
         {
             Ok(()) => {}

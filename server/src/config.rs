@@ -18,6 +18,9 @@ pub const PRODUCTION_API_URL: &str = "https://integration-api.meshconnect.com";
 /// Mesh's sandbox API host.
 pub const SANDBOX_API_URL: &str = "https://sandbox-integration-api.meshconnect.com";
 
+/// The largest `DATABASE_MAX_CONNECTIONS` accepted.
+pub const MAX_DATABASE_CONNECTIONS: u32 = 1000;
+
 /// Length of the session cookie key in bytes (the cookie crate's private-jar key).
 pub const SESSION_KEY_LEN: usize = 64;
 
@@ -100,6 +103,8 @@ pub struct Config {
     pub token_key: KeyMaterial,
     /// Where connections are stored: a SQLite file under `DATA_DIR` by default, or PostgreSQL.
     pub database_url: String,
+    /// Most pooled database connections per instance (`DATABASE_MAX_CONNECTIONS`).
+    pub database_max_connections: u32,
     /// Folder for generated keys and the default SQLite database.
     pub data_dir: PathBuf,
 }
@@ -166,6 +171,11 @@ pub enum ConfigError {
         "DATABASE_URL must be a sqlite: or postgres:// URL (got a {0}: URL): unset it to use SQLite under DATA_DIR"
     )]
     UnsupportedDatabase(String),
+    /// `DATABASE_MAX_CONNECTIONS` is not a number in range.
+    #[error(
+        "DATABASE_MAX_CONNECTIONS must be a whole number from 1 to {MAX_DATABASE_CONNECTIONS} (got \"{0}\"); keep instances × this under the database's own limit"
+    )]
+    InvalidPoolSize(String),
     /// A variable that must not be empty.
     #[error("{0} must not be empty")]
     Empty(&'static str),
@@ -280,6 +290,19 @@ impl Config {
             ),
         };
 
+        let database_max_connections = match env.var("DATABASE_MAX_CONNECTIONS") {
+            Some(value) => value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_DATABASE_CONNECTIONS).contains(n))
+                .ok_or(ConfigError::InvalidPoolSize(value))?,
+            // The URL was checked above.
+            None => Backend::of(&database_url)
+                .map(Backend::default_max_connections)
+                .unwrap_or(1),
+        };
+
         Ok(Config {
             mesh_env,
             mesh_api_url: api_url_override.unwrap_or(default_api_url),
@@ -288,6 +311,7 @@ impl Config {
             session_key,
             token_key,
             database_url,
+            database_max_connections,
             data_dir,
         })
     }
@@ -669,10 +693,29 @@ mod tests {
         let pg = "postgres://app@db.internal:5432/mesh";
         let config = load([("DATABASE_URL", pg), ("DATA_DIR", data)]).unwrap();
         assert_eq!(config.database_url, pg);
+        assert_eq!(config.database_max_connections, 10);
         assert_eq!(
             load([("DATABASE_URL", "mysql://x/y"), ("DATA_DIR", data)]).unwrap_err(),
             ConfigError::UnsupportedDatabase("mysql".into())
         );
+    }
+
+    #[test]
+    fn database_pool_size_is_checked() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let config = load([("DATA_DIR", data)]).unwrap();
+        assert_eq!(config.database_max_connections, 4, "SQLite's default");
+        let config = load([("DATABASE_MAX_CONNECTIONS", "32"), ("DATA_DIR", data)]).unwrap();
+        assert_eq!(config.database_max_connections, 32);
+        for bad in ["0", "-1", "ten", "1001"] {
+            let err = load([("DATABASE_MAX_CONNECTIONS", bad), ("DATA_DIR", data)]).unwrap_err();
+            assert_eq!(err, ConfigError::InvalidPoolSize(bad.into()));
+            assert!(
+                err.to_string()
+                    .starts_with("DATABASE_MAX_CONNECTIONS must be")
+            );
+        }
     }
 
     #[test]

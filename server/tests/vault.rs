@@ -4,13 +4,15 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use secrecy::{ExposeSecret, SecretString};
 use server::vault::{
-    Backend, BrokerInfo, BrokerTokens, ConnectedAccounts, NewAccount, PendingConnection,
-    TokenVault, VaultError,
+    Backend, BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, NewAccount,
+    PendingConnection, TokenVault, VaultError,
 };
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 
 const KEY: [u8; 32] = [9u8; 32];
 
@@ -54,18 +56,59 @@ impl TestDb {
     }
 
     async fn vault(&self) -> TokenVault {
-        TokenVault::connect(&self.url, &KEY)
+        self.vault_with_pool(4).await
+    }
+
+    async fn vault_with_pool(&self, max_connections: u32) -> TokenVault {
+        TokenVault::connect(&self.url, &KEY, max_connections)
             .await
             .expect("vault opens")
     }
 
-    async fn raw_pool(&self) -> AnyPool {
-        sqlx::any::install_default_drivers();
-        AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&self.url)
-            .await
-            .unwrap()
+    /// Runs `sql` with `bytes` and `id` bound, outside the vault.
+    async fn raw_update(&self, sql: &str, bytes: Vec<u8>, id: &str) {
+        match Backend::of(&self.url).unwrap() {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                sqlx::query(sql)
+                    .bind(bytes)
+                    .bind(id)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                sqlx::query(sql)
+                    .bind(bytes)
+                    .bind(id)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// The stored access token, refresh token and account name of the one row whose
+    /// `column` is `value`, read outside the vault.
+    async fn raw_columns(&self, column: &str, value: &str) -> (Vec<u8>, Vec<u8>, String) {
+        let sql = format!(
+            "SELECT access_token, refresh_token, account_name FROM broker_connections \
+             WHERE {column} = $1"
+        );
+        let sql = sql.as_str();
+        match Backend::of(&self.url).unwrap() {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                let row = sqlx::query(sql).bind(value).fetch_one(&pool).await.unwrap();
+                (row.get(0), row.get(1), row.get(2))
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                let row = sqlx::query(sql).bind(value).fetch_one(&pool).await.unwrap();
+                (row.get(0), row.get(1), row.get(2))
+            }
+        }
     }
 }
 
@@ -127,12 +170,12 @@ async fn round_trip(db: TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(connection, saved[0]);
-    let tokens = tokens.expect("tokens");
-    assert_eq!(tokens.access_token.expose_secret(), "access-ROUNDTRIP-1");
-    assert_eq!(
-        tokens.refresh_token.unwrap().expose_secret(),
-        "refresh-of-access-ROUNDTRIP-1"
-    );
+    let tokens = tokens
+        .access_token
+        .zip(tokens.refresh_token)
+        .expect("tokens");
+    assert_eq!(tokens.0.expose_secret(), "access-ROUNDTRIP-1");
+    assert_eq!(tokens.1.expose_secret(), "refresh-of-access-ROUNDTRIP-1");
 }
 
 async fn tampered_or_moved_ciphertexts_fail(db: TestDb) {
@@ -148,34 +191,26 @@ async fn tampered_or_moved_ciphertexts_fail(db: TestDb) {
         )
         .await
         .unwrap();
-    let raw = db.raw_pool().await;
     // Move A's access token into B's row.
-    let sealed_a: Vec<u8> =
-        sqlx::query("SELECT access_token FROM broker_connections WHERE id = $1")
-            .bind(&saved[0].id)
-            .fetch_one(&raw)
-            .await
-            .unwrap()
-            .try_get(0)
-            .unwrap();
-    sqlx::query("UPDATE broker_connections SET access_token = $1 WHERE id = $2")
-        .bind(sealed_a.clone())
-        .bind(&saved[1].id)
-        .execute(&raw)
-        .await
-        .unwrap();
+    let (sealed_a, _, _) = db.raw_columns("id", &saved[0].id).await;
+    db.raw_update(
+        "UPDATE broker_connections SET access_token = $1 WHERE id = $2",
+        sealed_a.clone(),
+        &saved[1].id,
+    )
+    .await;
     let moved = vault.find_with_tokens(&user, &saved[1].id).await;
     assert!(matches!(moved, Err(VaultError::Crypto(_))), "{moved:?}");
     // Flip one bit of A's own ciphertext.
     let mut tampered = sealed_a;
     let last = tampered.len() - 1;
     tampered[last] ^= 0x01;
-    sqlx::query("UPDATE broker_connections SET access_token = $1 WHERE id = $2")
-        .bind(tampered)
-        .bind(&saved[0].id)
-        .execute(&raw)
-        .await
-        .unwrap();
+    db.raw_update(
+        "UPDATE broker_connections SET access_token = $1 WHERE id = $2",
+        tampered,
+        &saved[0].id,
+    )
+    .await;
     let tampered = vault.find_with_tokens(&user, &saved[0].id).await;
     assert!(
         matches!(tampered, Err(VaultError::Crypto(_))),
@@ -220,17 +255,7 @@ async fn no_token_is_stored_in_clear(db: TestDb) {
             );
         }
         None => {
-            let raw = db.raw_pool().await;
-            let row = sqlx::query(
-                "SELECT access_token, refresh_token, account_name FROM broker_connections WHERE user_id = $1",
-            )
-            .bind(&user)
-            .fetch_one(&raw)
-            .await
-            .unwrap();
-            let access_column: Vec<u8> = row.try_get(0).unwrap();
-            let refresh_column: Vec<u8> = row.try_get(1).unwrap();
-            let name: String = row.try_get(2).unwrap();
+            let (access_column, refresh_column, name) = db.raw_columns("user_id", &user).await;
             assert_eq!(name, "Account acc-clear");
             for column in [access_column, refresh_column] {
                 assert!(!column.windows(access.len()).any(|w| w == access.as_bytes()));
@@ -265,7 +290,7 @@ async fn reconnect_replaces_tokens_instead_of_adding_a_row(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(tokens.unwrap().access_token.expose_secret(), "access-new");
+    assert_eq!(tokens.access_token.unwrap().expose_secret(), "access-new");
 }
 
 async fn pending_connection_is_listed_then_replaced(db: TestDb) {
@@ -291,7 +316,14 @@ async fn pending_connection_is_listed_then_replaced(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    assert!(tokens.is_none(), "a pending connection has no access token");
+    assert!(
+        tokens.access_token.is_none(),
+        "a pending connection has no access token"
+    );
+    assert_eq!(
+        tokens.refresh_token.unwrap().expose_secret(),
+        "delayed-refresh"
+    );
     vault
         .save_accounts(
             &user,
@@ -364,8 +396,243 @@ async fn hundred_concurrent_saves_lose_nothing(db: TestDb) {
             .as_deref()
             .unwrap()
             .replace("acc-", "access-");
-        assert_eq!(tokens.unwrap().access_token.expose_secret(), expected);
+        assert_eq!(tokens.access_token.unwrap().expose_secret(), expected);
     }
+}
+
+/// One save of the mixed-traffic test, as sent.
+#[derive(Clone, Debug)]
+struct SentSave {
+    user: String,
+    broker: BrokerInfo,
+    /// `None` for a delayed authentication (a pending connection).
+    accounts: Option<Vec<SentAccount>>,
+    expires_in: Option<u64>,
+    refresh_expires_in: Option<u64>,
+    pending_refresh: String,
+}
+
+#[derive(Clone, Debug)]
+struct SentAccount {
+    id: String,
+    name: String,
+    cash: Option<f64>,
+    fund: Option<f64>,
+    token_id: Option<String>,
+    access: String,
+    refresh: Option<String>,
+}
+
+fn maybe<T>(rng: &mut StdRng, value: impl FnOnce(&mut StdRng) -> T) -> Option<T> {
+    rng.random_bool(0.5).then(|| value(rng))
+}
+
+/// Money as Link sends it: whole, cents, tiny, huge, zero or negative.
+fn money(rng: &mut StdRng) -> f64 {
+    match rng.random_range(0..5) {
+        0 => f64::from(rng.random_range(0..100_000)),
+        1 => f64::from(rng.random_range(0..10_000_000)) / 100.0,
+        2 => rng.random_range(0.0..1e-6),
+        3 => rng.random_range(1e9..1e13),
+        _ => [0.0, -12.5][rng.random_range(0..2)],
+    }
+}
+
+fn random_save(rng: &mut StdRng, n: usize, users: &[String]) -> SentSave {
+    let broker_type = format!("broker{n}");
+    let accounts = (!rng.random_bool(0.2)).then(|| {
+        (0..rng.random_range(1..=3))
+            .map(|a| SentAccount {
+                id: format!("{broker_type}-acc{a}"),
+                name: format!("Account {a} of save {n}"),
+                cash: maybe(rng, money),
+                fund: maybe(rng, money),
+                token_id: maybe(rng, |rng| format!("tok-{}", rng.random::<u32>())),
+                access: format!("access-{n}-{a}-{}", rng.random::<u64>()),
+                refresh: maybe(rng, |rng| {
+                    format!("refresh-{n}-{a}-{}", rng.random::<u64>())
+                }),
+            })
+            .collect()
+    });
+    SentSave {
+        user: users[rng.random_range(0..users.len())].clone(),
+        broker: BrokerInfo {
+            broker_name: format!("Broker {n}"),
+            logo: maybe(rng, |rng| format!("iVBORw0KGgo{}", rng.random::<u32>())),
+            broker_type,
+        },
+        accounts,
+        expires_in: maybe(rng, |rng| rng.random_range(60..100_000_000)),
+        refresh_expires_in: maybe(rng, |rng| rng.random_range(60..100_000_000)),
+        pending_refresh: format!("delayed-{n}-{}", rng.random::<u64>()),
+    }
+}
+
+async fn send(vault: &TokenVault, save: SentSave) -> Result<Vec<Connection>, VaultError> {
+    match save.accounts {
+        Some(accounts) => {
+            let accounts = accounts
+                .into_iter()
+                .map(|a| NewAccount {
+                    account_id: a.id,
+                    account_name: a.name,
+                    cash: a.cash,
+                    fund: a.fund,
+                    token_id: a.token_id,
+                    tokens: BrokerTokens {
+                        access_token: SecretString::from(a.access),
+                        refresh_token: a.refresh.map(SecretString::from),
+                    },
+                })
+                .collect();
+            let connected = ConnectedAccounts {
+                broker: save.broker,
+                accounts,
+                expires_in_seconds: save.expires_in,
+                refresh_expires_in_seconds: save.refresh_expires_in,
+            };
+            vault.save_accounts(&save.user, connected).await
+        }
+        None => {
+            let pending = PendingConnection {
+                broker: save.broker,
+                refresh_token: SecretString::from(save.pending_refresh),
+                refresh_expires_in_seconds: save.refresh_expires_in,
+            };
+            vault
+                .save_pending(&save.user, pending)
+                .await
+                .map(|c| vec![c])
+        }
+    }
+}
+
+/// Every difference between what `sent` asked to store and what the vault holds.
+async fn differences(vault: &TokenVault, sent: &SentSave, listed: &[Connection]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut check = |what: &str, ok: bool| {
+        if !ok {
+            found.push(format!("{}: {what}", sent.broker.broker_type));
+        }
+    };
+    let rows: Vec<&Connection> = listed
+        .iter()
+        .filter(|c| c.broker_type == sent.broker.broker_type)
+        .collect();
+    let expected_rows = sent.accounts.as_ref().map_or(1, Vec::len);
+    check("row count", rows.len() == expected_rows);
+    for row in rows {
+        check("broker name", row.broker_name == sent.broker.broker_name);
+        check("logo", row.broker_logo == sent.broker.logo);
+        let lifetime = |at: Option<i64>| at.map(|at| (at - row.connected_at) as u64);
+        check(
+            "refresh expiry",
+            lifetime(row.refresh_expires_at) == sent.refresh_expires_in,
+        );
+        let tokens = match vault.find_with_tokens(&sent.user, &row.id).await {
+            Ok(Some((_, tokens))) => tokens,
+            other => {
+                check(&format!("row reads back ({other:?})"), false);
+                continue;
+            }
+        };
+        let refresh = tokens.refresh_token.map(|t| t.expose_secret().to_string());
+        let access = tokens.access_token.map(|t| t.expose_secret().to_string());
+        match &sent.accounts {
+            None => {
+                check("pending", row.is_pending() && access.is_none());
+                check(
+                    "pending refresh token",
+                    refresh.as_ref() == Some(&sent.pending_refresh),
+                );
+                check(
+                    "pending has no figures",
+                    row.cash.is_none() && row.fund.is_none(),
+                );
+            }
+            Some(accounts) => {
+                let Some(account) = accounts
+                    .iter()
+                    .find(|a| Some(&a.id) == row.account_id.as_ref())
+                else {
+                    check(&format!("unexpected account {:?}", row.account_id), false);
+                    continue;
+                };
+                check(
+                    "account name",
+                    row.account_name.as_ref() == Some(&account.name),
+                );
+                check("cash", row.cash == account.cash);
+                check("fund", row.fund == account.fund);
+                check("token id", row.token_id == account.token_id);
+                check("access expiry", lifetime(row.expires_at) == sent.expires_in);
+                check("access token", access.as_ref() == Some(&account.access));
+                check("refresh token", refresh == account.refresh);
+            }
+        }
+    }
+    found
+}
+
+/// Issue 7: with `Any`, one `NULL` cash poisoned a pooled PostgreSQL connection for every later
+/// save with a number. Saves with each optional field present or absent, in random order,
+/// concurrently over two connections so both are reused many times; all must succeed and read
+/// back exactly. `VAULT_TEST_SEED` replays a failing run.
+async fn mixed_saves_over_a_small_pool_read_back_exactly(db: TestDb) {
+    const SAVES: usize = 300;
+    let seed = std::env::var("VAULT_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random::<u64>);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let users: Vec<String> = (0..6).map(|_| new_user()).collect();
+    let mut saves: Vec<SentSave> = (0..SAVES)
+        .map(|n| random_save(&mut rng, n, &users))
+        .collect();
+    saves.shuffle(&mut rng);
+    let vault = Arc::new(db.vault_with_pool(2).await);
+    let tasks: Vec<_> = saves
+        .iter()
+        .cloned()
+        .map(|save| {
+            let vault = vault.clone();
+            tokio::spawn(async move { send(&vault, save).await })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for (task, save) in tasks.into_iter().zip(&saves) {
+        if let Err(error) = task.await.expect("the save task ran") {
+            failures.push(format!("{}: {error}", save.broker.broker_type));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "seed {seed} (replay with VAULT_TEST_SEED={seed}): {} of {SAVES} saves failed, first: {}",
+        failures.len(),
+        failures[0]
+    );
+    let mut mismatches = Vec::new();
+    for user in &users {
+        let listed = vault.list(user).await.expect("list");
+        let sent: Vec<&SentSave> = saves.iter().filter(|s| &s.user == user).collect();
+        let expected: usize = sent
+            .iter()
+            .map(|s| s.accounts.as_ref().map_or(1, Vec::len))
+            .sum();
+        if listed.len() != expected {
+            mismatches.push(format!("user has {} rows, {expected} sent", listed.len()));
+        }
+        for save in sent {
+            mismatches.extend(differences(&vault, save, &listed).await);
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "seed {seed} (replay with VAULT_TEST_SEED={seed}): {} fields read back differently, first: {:?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(5)]
+    );
 }
 
 /// Runs each scenario on SQLite and on PostgreSQL.
@@ -403,4 +670,5 @@ on_both_backends!(
     pending_connection_is_listed_then_replaced,
     other_users_see_and_delete_nothing,
     hundred_concurrent_saves_lose_nothing,
+    mixed_saves_over_a_small_pool_read_back_exactly,
 );

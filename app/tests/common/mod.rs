@@ -60,6 +60,7 @@ impl TestApp {
                 data.path().join("vault.db").display()
             ),
             &[3u8; 32],
+            4,
         )
         .await
         .unwrap();

@@ -3,14 +3,20 @@
 //! Mesh; nothing here can be serialized back to a browser.
 
 mod crypto;
+mod queries;
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secrecy::SecretString;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use uuid::Uuid;
+
+use queries::{PENDING_ACCOUNT, Save, SealedRow, StoredRow, StoredRowWithTokens, postgres, sqlite};
 
 pub use crypto::{CryptoError, RowIdentity, TOKEN_KEY_LEN, TokenCipher};
 
@@ -99,16 +105,54 @@ pub struct Connection {
     pub cash: Option<f64>,
     /// Fund value, when known.
     pub fund: Option<f64>,
+    /// Mesh Managed Tokens id, when Link sent one.
+    pub token_id: Option<String>,
     /// Unix seconds of the (last) connection.
     pub connected_at: i64,
     /// Unix seconds when the access token expires.
     pub expires_at: Option<i64>,
+    /// Unix seconds when the refresh token expires.
+    pub refresh_expires_at: Option<i64>,
 }
 
 impl Connection {
     /// True for a delayed authentication waiting for its account.
     pub fn is_pending(&self) -> bool {
         self.account_id.is_none()
+    }
+}
+
+impl From<StoredRow> for Connection {
+    fn from(row: StoredRow) -> Self {
+        Self {
+            id: row.id,
+            broker_type: row.broker_type,
+            broker_name: row.broker_name,
+            broker_logo: row.broker_logo,
+            account_id: (row.account_id != PENDING_ACCOUNT).then_some(row.account_id),
+            account_name: row.account_name,
+            cash: row.cash,
+            fund: row.fund,
+            token_id: row.token_id,
+            connected_at: row.connected_at,
+            expires_at: row.expires_at,
+            refresh_expires_at: row.refresh_expires_at,
+        }
+    }
+}
+
+/// The decrypted tokens of a stored connection: both for an account, only the refresh token
+/// for a pending (delayed-auth) connection. Not `Serialize`; `Debug` shows nothing secret.
+pub struct StoredTokens {
+    /// The access token; `None` while pending.
+    pub access_token: Option<SecretString>,
+    /// The refresh token, when the broker issued one.
+    pub refresh_token: Option<SecretString>,
+}
+
+impl fmt::Debug for StoredTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoredTokens([redacted])")
     }
 }
 
@@ -129,7 +173,7 @@ pub enum VaultError {
     Crypto(#[from] CryptoError),
 }
 
-/// Which database is behind the pool.
+/// Which database is behind the vault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     /// A SQLite file.
@@ -149,63 +193,87 @@ impl Backend {
             Err(VaultError::UnsupportedUrl)
         }
     }
+
+    /// Pool size when `DATABASE_MAX_CONNECTIONS` is not set. SQLite has one writer at a time, so
+    /// a few connections serve reads beside it; PostgreSQL serves many.
+    pub fn default_max_connections(self) -> u32 {
+        match self {
+            Self::Sqlite => 4,
+            Self::Postgres => 10,
+        }
+    }
 }
 
-/// The `account_id` of a pending connection's row.
-const PENDING_ACCOUNT: &str = "";
+/// The typed connection pool behind the vault. Each arm runs the same SQL (`queries`) through
+/// its own driver.
+enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
 
-const COLUMNS: &str = "id, broker_type, broker_name, broker_logo, account_id, account_name, \
-                       cash, fund, connected_at, expires_at";
+/// How long a request waits for a free pooled connection before failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Encrypted storage of broker connections.
 pub struct TokenVault {
-    pool: AnyPool,
+    store: Store,
     cipher: TokenCipher,
-    backend: Backend,
 }
 
 impl fmt::Debug for TokenVault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenVault")
-            .field("backend", &self.backend)
+            .field("backend", &self.backend())
             .field("key_id", &self.cipher.key_id())
             .finish_non_exhaustive()
     }
 }
 
 impl TokenVault {
-    /// Connects, runs the migrations, and turns on SQLite's write-ahead log.
-    pub async fn connect(database_url: &str, token_key: &[u8]) -> Result<Self, VaultError> {
-        let backend = Backend::of(database_url)?;
+    /// Connects with at most `max_connections` pooled connections and runs the migrations.
+    /// SQLite runs in write-ahead-log mode with `synchronous=FULL`, so an acknowledged save
+    /// survives a crash.
+    pub async fn connect(
+        database_url: &str,
+        token_key: &[u8],
+        max_connections: u32,
+    ) -> Result<Self, VaultError> {
         let cipher = TokenCipher::new(token_key)?;
-        sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            // SQLite has one writer at a time; a few connections serve reads alongside.
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
-            .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect(database_url)
-            .await?;
-        match backend {
+        let store = match Backend::of(database_url)? {
             Backend::Sqlite => {
-                // Durable and concurrent: the WAL is fsynced at each commit (sqlx's default
-                // synchronous=FULL), so an acknowledged save survives a crash.
-                sqlx::query("PRAGMA journal_mode = WAL")
-                    .execute(&pool)
+                let options = SqliteConnectOptions::from_str(database_url)?
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(ACQUIRE_TIMEOUT);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
                     .await?;
                 sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+                Store::Sqlite(pool)
             }
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
-        }
-        Ok(Self {
-            pool,
-            cipher,
-            backend,
-        })
+            Backend::Postgres => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(PgConnectOptions::from_str(database_url)?)
+                    .await?;
+                // Several instances may start together: sqlx serialises migrations with an
+                // advisory lock, so exactly one of them applies each.
+                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                Store::Postgres(pool)
+            }
+        };
+        Ok(Self { store, cipher })
     }
 
     /// The database behind this vault.
     pub fn backend(&self) -> Backend {
-        self.backend
+        match self.store {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Stores every account of `connected` for `user_id` in one transaction (all or none),
@@ -218,76 +286,48 @@ impl TokenVault {
     ) -> Result<Vec<Connection>, VaultError> {
         let now = unix_now();
         let broker = &connected.broker;
-        let expires_at = connected
-            .expires_in_seconds
-            .map(|s| now.saturating_add(s as i64));
-        let refresh_expires_at = connected
-            .refresh_expires_in_seconds
-            .map(|s| now.saturating_add(s as i64));
-        let mut tx = self.pool.begin().await?;
-        // The first statement writes, so SQLite takes the write lock at once (and waits for it
-        // under busy_timeout) instead of failing to upgrade a read lock later.
-        delete_pending(&mut tx, user_id, &broker.broker_type).await?;
-        let mut saved = Vec::with_capacity(connected.accounts.len());
-        for account in &connected.accounts {
-            let identity = |field| RowIdentity {
-                user_id,
-                broker_type: &broker.broker_type,
-                account_id: &account.account_id,
-                field,
-            };
-            let access = self
-                .cipher
-                .seal(&account.tokens.access_token, identity("access"));
-            let refresh = account
-                .tokens
-                .refresh_token
-                .as_ref()
-                .map(|token| self.cipher.seal(token, identity("refresh")));
-            sqlx::query(
-                "INSERT INTO broker_connections (id, user_id, broker_type, account_id, broker_name, \
-                 broker_logo, account_name, cash, fund, key_id, access_token, refresh_token, token_id, \
-                 connected_at, expires_at, refresh_expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-                 ON CONFLICT (user_id, broker_type, account_id) DO UPDATE SET \
-                 broker_name = excluded.broker_name, broker_logo = excluded.broker_logo, \
-                 account_name = excluded.account_name, cash = excluded.cash, fund = excluded.fund, \
-                 key_id = excluded.key_id, access_token = excluded.access_token, \
-                 refresh_token = excluded.refresh_token, token_id = excluded.token_id, \
-                 connected_at = excluded.connected_at, expires_at = excluded.expires_at, \
-                 refresh_expires_at = excluded.refresh_expires_at",
-            )
-            .bind(Uuid::new_v4().to_string())
-            .bind(user_id)
-            .bind(&broker.broker_type)
-            .bind(&account.account_id)
-            .bind(&broker.broker_name)
-            .bind(broker.logo.clone())
-            .bind(&account.account_name)
-            .bind(account.cash)
-            .bind(account.fund)
-            .bind(self.cipher.key_id())
-            .bind(access)
-            .bind(refresh)
-            .bind(account.token_id.clone())
-            .bind(now)
-            .bind(expires_at)
-            .bind(refresh_expires_at)
-            .execute(&mut *tx)
-            .await?;
-            let row = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM broker_connections \
-                 WHERE user_id = $1 AND broker_type = $2 AND account_id = $3"
-            ))
-            .bind(user_id)
-            .bind(&broker.broker_type)
-            .bind(&account.account_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            saved.push(connection_from_row(&row)?);
-        }
-        tx.commit().await?;
-        Ok(saved)
+        let expires_at = connected.expires_in_seconds.map(|s| after(now, s));
+        let rows = connected
+            .accounts
+            .iter()
+            .map(|account| {
+                let identity = |field| RowIdentity {
+                    user_id,
+                    broker_type: &broker.broker_type,
+                    account_id: &account.account_id,
+                    field,
+                };
+                SealedRow {
+                    id: Uuid::new_v4().to_string(),
+                    account_id: account.account_id.clone(),
+                    account_name: Some(account.account_name.clone()),
+                    cash: account.cash,
+                    fund: account.fund,
+                    access_token: Some(
+                        self.cipher
+                            .seal(&account.tokens.access_token, identity("access")),
+                    ),
+                    refresh_token: account
+                        .tokens
+                        .refresh_token
+                        .as_ref()
+                        .map(|token| self.cipher.seal(token, identity("refresh"))),
+                    token_id: account.token_id.clone(),
+                    expires_at,
+                }
+            })
+            .collect();
+        self.save(Save {
+            user_id: user_id.to_string(),
+            broker_type: broker.broker_type.clone(),
+            broker_name: broker.broker_name.clone(),
+            broker_logo: broker.logo.clone(),
+            key_id: self.cipher.key_id().to_string(),
+            connected_at: now,
+            refresh_expires_at: connected.refresh_expires_in_seconds.map(|s| after(now, s)),
+            rows,
+        })
+        .await
     }
 
     /// Stores a delayed authentication as the user's pending connection for that broker,
@@ -308,137 +348,112 @@ impl TokenVault {
                 field: "refresh",
             },
         );
-        let refresh_expires_at = pending
-            .refresh_expires_in_seconds
-            .map(|s| now.saturating_add(s as i64));
-        let id = Uuid::new_v4().to_string();
-        let mut tx = self.pool.begin().await?;
-        delete_pending(&mut tx, user_id, &broker.broker_type).await?;
-        sqlx::query(
-            "INSERT INTO broker_connections (id, user_id, broker_type, account_id, broker_name, \
-             broker_logo, key_id, refresh_token, connected_at, refresh_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&id)
-        .bind(user_id)
-        .bind(&broker.broker_type)
-        .bind(PENDING_ACCOUNT)
-        .bind(&broker.broker_name)
-        .bind(broker.logo.clone())
-        .bind(self.cipher.key_id())
-        .bind(refresh)
-        .bind(now)
-        .bind(refresh_expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Connection {
-            id,
-            broker_type: broker.broker_type.clone(),
-            broker_name: broker.broker_name.clone(),
-            broker_logo: broker.logo.clone(),
-            account_id: None,
-            account_name: None,
-            cash: None,
-            fund: None,
-            connected_at: now,
-            expires_at: None,
+        let saved = self
+            .save(Save {
+                user_id: user_id.to_string(),
+                broker_type: broker.broker_type.clone(),
+                broker_name: broker.broker_name.clone(),
+                broker_logo: broker.logo.clone(),
+                key_id: self.cipher.key_id().to_string(),
+                connected_at: now,
+                refresh_expires_at: pending.refresh_expires_in_seconds.map(|s| after(now, s)),
+                rows: vec![SealedRow {
+                    id: Uuid::new_v4().to_string(),
+                    account_id: PENDING_ACCOUNT.to_string(),
+                    account_name: None,
+                    cash: None,
+                    fund: None,
+                    access_token: None,
+                    refresh_token: Some(refresh),
+                    token_id: None,
+                    expires_at: None,
+                }],
+            })
+            .await?;
+        saved.into_iter().next().ok_or_else(|| {
+            VaultError::Database(sqlx::Error::Protocol(
+                "the pending connection was not read back".into(),
+            ))
         })
+    }
+
+    /// Writes one save in its own transaction.
+    async fn save(&self, save: Save) -> Result<Vec<Connection>, VaultError> {
+        let stored = match &self.store {
+            Store::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                let stored = sqlite::save(&mut tx, &save).await?;
+                tx.commit().await?;
+                stored
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let stored = postgres::save(&mut tx, &save).await?;
+                tx.commit().await?;
+                stored
+            }
+        };
+        Ok(stored.into_iter().map(Connection::from).collect())
     }
 
     /// The user's connections, oldest first.
     pub async fn list(&self, user_id: &str) -> Result<Vec<Connection>, VaultError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM broker_connections WHERE user_id = $1 \
-             ORDER BY connected_at, broker_type, account_id"
-        ))
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(connection_from_row).collect()
+        let rows = match &self.store {
+            Store::Sqlite(pool) => sqlite::list(pool, user_id).await?,
+            Store::Postgres(pool) => postgres::list(pool, user_id).await?,
+        };
+        Ok(rows.into_iter().map(Connection::from).collect())
     }
 
-    /// The user's connection `id` with its decrypted tokens (`None` tokens when pending).
-    /// Another user's id finds nothing.
+    /// The user's connection `id` with its decrypted tokens. Another user's id finds nothing.
     pub async fn find_with_tokens(
         &self,
         user_id: &str,
         id: &str,
-    ) -> Result<Option<(Connection, Option<BrokerTokens>)>, VaultError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, key_id, access_token, refresh_token FROM broker_connections \
-             WHERE user_id = $1 AND id = $2"
-        ))
-        .bind(user_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let connection = connection_from_row(&row)?;
-        let key_id: String = row.try_get("key_id")?;
-        let account_id = connection.account_id.clone().unwrap_or_default();
+    ) -> Result<Option<(Connection, StoredTokens)>, VaultError> {
+        let found = match &self.store {
+            Store::Sqlite(pool) => sqlite::find(pool, user_id, id).await?,
+            Store::Postgres(pool) => postgres::find(pool, user_id, id).await?,
+        };
+        let Some(StoredRowWithTokens {
+            row,
+            key_id,
+            access_token,
+            refresh_token,
+        }) = found
+        else {
+            return Ok(None);
+        };
         let identity = |field| RowIdentity {
             user_id,
-            broker_type: &connection.broker_type,
-            account_id: &account_id,
+            broker_type: &row.broker_type,
+            account_id: &row.account_id,
             field,
         };
-        let access: Option<Vec<u8>> = row.try_get("access_token")?;
-        let refresh: Option<Vec<u8>> = row.try_get("refresh_token")?;
-        let tokens = match access {
-            Some(access) => Some(BrokerTokens {
-                access_token: self.cipher.open(&key_id, &access, identity("access"))?,
-                refresh_token: refresh
-                    .map(|sealed| self.cipher.open(&key_id, &sealed, identity("refresh")))
-                    .transpose()?,
-            }),
-            None => None,
+        let open = |sealed: Option<Vec<u8>>, field| {
+            sealed
+                .map(|sealed| self.cipher.open(&key_id, &sealed, identity(field)))
+                .transpose()
         };
-        Ok(Some((connection, tokens)))
+        let tokens = StoredTokens {
+            access_token: open(access_token, "access")?,
+            refresh_token: open(refresh_token, "refresh")?,
+        };
+        Ok(Some((Connection::from(row), tokens)))
     }
 
     /// Deletes the user's connection `id`; false when there is none.
     pub async fn delete(&self, user_id: &str, id: &str) -> Result<bool, VaultError> {
-        let done = sqlx::query("DELETE FROM broker_connections WHERE user_id = $1 AND id = $2")
-            .bind(user_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(match &self.store {
+            Store::Sqlite(pool) => sqlite::delete(pool, user_id, id).await?,
+            Store::Postgres(pool) => postgres::delete(pool, user_id, id).await?,
+        })
     }
 }
 
-/// Removes the user's pending connection of `broker_type`, if any, inside `tx`.
-async fn delete_pending(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    user_id: &str,
-    broker_type: &str,
-) -> Result<(), VaultError> {
-    sqlx::query(
-        "DELETE FROM broker_connections WHERE user_id = $1 AND broker_type = $2 AND account_id = $3",
-    )
-    .bind(user_id)
-    .bind(broker_type)
-    .bind(PENDING_ACCOUNT)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-fn connection_from_row(row: &AnyRow) -> Result<Connection, VaultError> {
-    let account_id: String = row.try_get("account_id")?;
-    Ok(Connection {
-        id: row.try_get("id")?,
-        broker_type: row.try_get("broker_type")?,
-        broker_name: row.try_get("broker_name")?,
-        broker_logo: row.try_get("broker_logo")?,
-        account_id: (account_id != PENDING_ACCOUNT).then_some(account_id),
-        account_name: row.try_get("account_name")?,
-        cash: row.try_get("cash")?,
-        fund: row.try_get("fund")?,
-        connected_at: row.try_get("connected_at")?,
-        expires_at: row.try_get("expires_at")?,
-    })
+/// `seconds` after the Unix time `now`, saturating.
+fn after(now: i64, seconds: u64) -> i64 {
+    now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX))
 }
 
 fn unix_now() -> i64 {

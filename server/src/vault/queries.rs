@@ -1,0 +1,178 @@
+//! The vault's SQL, written once and compiled twice: `sqlite` and `postgres` are the same
+//! functions over each driver's own typed connection. Typed drivers bind each value with its
+//! column's type, so a `NULL` in one save cannot change how a later save's number is sent
+//! (sqlx's `Any` driver did: a cached statement kept the `NULL`'s type and PostgreSQL refused the
+//! next `f64`). Differences between the databases live in the migrations.
+
+/// A row as written: identity, display fields and tokens already sealed.
+#[derive(Debug)]
+pub(crate) struct SealedRow {
+    pub id: String,
+    pub account_id: String,
+    pub account_name: Option<String>,
+    pub cash: Option<f64>,
+    pub fund: Option<f64>,
+    pub access_token: Option<Vec<u8>>,
+    pub refresh_token: Option<Vec<u8>>,
+    pub token_id: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+/// One save: the rows of one broker for one user, written in one transaction, replacing the
+/// user's pending connection of that broker.
+#[derive(Debug)]
+pub(crate) struct Save {
+    pub user_id: String,
+    pub broker_type: String,
+    pub broker_name: String,
+    pub broker_logo: Option<String>,
+    pub key_id: String,
+    pub connected_at: i64,
+    pub refresh_expires_at: Option<i64>,
+    pub rows: Vec<SealedRow>,
+}
+
+/// A stored row without its tokens, as read back.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct StoredRow {
+    pub id: String,
+    pub broker_type: String,
+    pub broker_name: String,
+    pub broker_logo: Option<String>,
+    pub account_id: String,
+    pub account_name: Option<String>,
+    pub cash: Option<f64>,
+    pub fund: Option<f64>,
+    pub token_id: Option<String>,
+    pub connected_at: i64,
+    pub expires_at: Option<i64>,
+    pub refresh_expires_at: Option<i64>,
+}
+
+/// A stored row with its sealed tokens and the id of the key that sealed them.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct StoredRowWithTokens {
+    #[sqlx(flatten)]
+    pub row: StoredRow,
+    pub key_id: String,
+    pub access_token: Option<Vec<u8>>,
+    pub refresh_token: Option<Vec<u8>>,
+}
+
+/// The `account_id` of a pending (delayed-auth) connection's row.
+pub(crate) const PENDING_ACCOUNT: &str = "";
+
+const COLUMNS: &str = "id, broker_type, broker_name, broker_logo, account_id, account_name, \
+                       cash, fund, token_id, connected_at, expires_at, refresh_expires_at";
+
+macro_rules! backend_queries {
+    ($db:ty) => {
+        use super::{COLUMNS, PENDING_ACCOUNT, Save, StoredRow, StoredRowWithTokens};
+
+        type Connection = <$db as sqlx::Database>::Connection;
+        type Pool = sqlx::Pool<$db>;
+
+        /// Writes `save` on `conn` (inside the caller's transaction) and reads its rows back.
+        pub(crate) async fn save(
+            conn: &mut Connection,
+            save: &Save,
+        ) -> Result<Vec<StoredRow>, sqlx::Error> {
+            // The first statement writes, so SQLite takes the write lock at once instead of
+            // failing to upgrade a read lock later.
+            sqlx::query(
+                "DELETE FROM broker_connections \
+                 WHERE user_id = $1 AND broker_type = $2 AND account_id = $3",
+            )
+            .bind(&save.user_id)
+            .bind(&save.broker_type)
+            .bind(PENDING_ACCOUNT)
+            .execute(&mut *conn)
+            .await?;
+            let mut stored = Vec::with_capacity(save.rows.len());
+            for row in &save.rows {
+                let written = sqlx::query_as::<_, StoredRow>(&format!(
+                    "INSERT INTO broker_connections (id, user_id, broker_type, account_id, \
+                     broker_name, broker_logo, account_name, cash, fund, key_id, access_token, \
+                     refresh_token, token_id, connected_at, expires_at, refresh_expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                     ON CONFLICT (user_id, broker_type, account_id) DO UPDATE SET \
+                     broker_name = excluded.broker_name, broker_logo = excluded.broker_logo, \
+                     account_name = excluded.account_name, cash = excluded.cash, \
+                     fund = excluded.fund, key_id = excluded.key_id, \
+                     access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
+                     token_id = excluded.token_id, connected_at = excluded.connected_at, \
+                     expires_at = excluded.expires_at, \
+                     refresh_expires_at = excluded.refresh_expires_at \
+                     RETURNING {COLUMNS}"
+                ))
+                .bind(&row.id)
+                .bind(&save.user_id)
+                .bind(&save.broker_type)
+                .bind(&row.account_id)
+                .bind(&save.broker_name)
+                .bind(&save.broker_logo)
+                .bind(&row.account_name)
+                .bind(row.cash)
+                .bind(row.fund)
+                .bind(&save.key_id)
+                .bind(&row.access_token)
+                .bind(&row.refresh_token)
+                .bind(&row.token_id)
+                .bind(save.connected_at)
+                .bind(row.expires_at)
+                .bind(save.refresh_expires_at)
+                .fetch_one(&mut *conn)
+                .await?;
+                stored.push(written);
+            }
+            Ok(stored)
+        }
+
+        /// The user's rows, oldest first.
+        pub(crate) async fn list(pool: &Pool, user_id: &str) -> Result<Vec<StoredRow>, sqlx::Error> {
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM broker_connections WHERE user_id = $1 \
+                 ORDER BY connected_at, broker_type, account_id"
+            ))
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+        }
+
+        /// The user's row `id` with its sealed tokens.
+        pub(crate) async fn find(
+            pool: &Pool,
+            user_id: &str,
+            id: &str,
+        ) -> Result<Option<StoredRowWithTokens>, sqlx::Error> {
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS}, key_id, access_token, refresh_token FROM broker_connections \
+                 WHERE user_id = $1 AND id = $2"
+            ))
+            .bind(user_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+        }
+
+        /// Deletes the user's row `id`; false when there is none.
+        pub(crate) async fn delete(pool: &Pool, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+            let done = sqlx::query("DELETE FROM broker_connections WHERE user_id = $1 AND id = $2")
+                .bind(user_id)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        }
+    };
+}
+
+/// The queries on SQLite.
+pub(crate) mod sqlite {
+    backend_queries!(sqlx::Sqlite);
+}
+
+/// The queries on PostgreSQL.
+pub(crate) mod postgres {
+    backend_queries!(sqlx::Postgres);
+}

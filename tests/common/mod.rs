@@ -1,0 +1,121 @@
+//! Runs the real server binary for the process-level tests (crash, two instances).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+/// One app process in emulator mode, on its own ports and data folder.
+pub struct AppProcess {
+    /// Its working directory and `DATA_DIR` parent.
+    pub data_dir: PathBuf,
+    /// Where the app listens.
+    pub app_port: u16,
+    /// Where its embedded emulator listens.
+    pub emulator_port: u16,
+    /// `DATABASE_URL`; empty for SQLite under `DATA_DIR`.
+    pub database_url: String,
+    /// `SESSION_KEY` and `TOKEN_KEY`; empty to generate them into `DATA_DIR`.
+    pub keys: (String, String),
+}
+
+impl AppProcess {
+    /// An instance on SQLite under `data_dir`, with generated keys.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            app_port: free_port(),
+            emulator_port: free_port(),
+            database_url: String::new(),
+            keys: (String::new(), String::new()),
+        }
+    }
+
+    /// Starts the binary; it is killed when the handle drops.
+    pub fn spawn(&self) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_mesh-link-starter"))
+            .current_dir(&self.data_dir)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", self.app_port))
+            .env("LEPTOS_OUTPUT_NAME", "mesh-link-starter")
+            .env("LEPTOS_SITE_ROOT", &self.data_dir)
+            .env("MESH_ENV", "emulator")
+            .env("MESH_CLIENT_ID", "")
+            .env("MESH_CLIENT_SECRET", "")
+            .env("DATABASE_URL", &self.database_url)
+            .env("DATABASE_MAX_CONNECTIONS", "")
+            .env("SESSION_KEY", &self.keys.0)
+            .env("TOKEN_KEY", &self.keys.1)
+            .env(
+                "MESH_EMULATOR_ADDR",
+                format!("127.0.0.1:{}", self.emulator_port),
+            )
+            .env("DATA_DIR", self.data_dir.join("data"))
+            .env("RUST_LOG", "error")
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the server binary starts")
+    }
+
+    /// The URL of server function `endpoint`.
+    pub fn url(&self, endpoint: &str) -> String {
+        format!("http://127.0.0.1:{}/api/{endpoint}", self.app_port)
+    }
+
+    /// Waits until the app answers.
+    pub async fn wait_ready(&self, http: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(response) = http.post(self.url("link_settings")).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the server did not become ready in 60 s");
+    }
+
+    /// A new anonymous session: the `name=value` part of the cookie the app sets.
+    pub async fn new_session(&self, http: &reqwest::Client) -> String {
+        let response = http.post(self.url("link_settings")).send().await.unwrap();
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_string()
+    }
+
+    /// The session's connections, as the browser gets them.
+    pub async fn list(&self, http: &reqwest::Client, cookie: &str) -> Vec<Value> {
+        let response = http
+            .post(self.url("list_connections"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    }
+}
+
+/// A `save_connection` body for one Robinhood account, as Link posts it; `cash` is left out
+/// when `None`, as Link does for many brokers.
+pub fn save_payload(account_id: &str, cash: Option<f64>) -> String {
+    let mut account = json!({ "accountId": account_id, "accountName": account_id });
+    if let Some(cash) = cash {
+        account["cash"] = json!(cash);
+    }
+    json!({ "payload": { "accessToken": {
+        "accountTokens": [{ "account": account, "accessToken": format!("access-{account_id}") }],
+        "brokerBrandInfo": { "brokerLogo": "" },
+        "brokerType": "robinhood",
+        "brokerName": "Robinhood",
+    }}})
+    .to_string()
+}
