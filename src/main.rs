@@ -8,7 +8,6 @@ use app::router::router;
 use app::state::AppState;
 use leptos::prelude::get_configuration;
 use server::config::{Config, MeshEnvironment, ProcessEnv};
-use server::emulator;
 use server::mesh::MeshClient;
 use server::session::SessionConfig;
 use server::vault::TokenVault;
@@ -44,15 +43,15 @@ async fn run() -> Result<(), String> {
     let addr = options.site_addr;
     let config = Config::load(&ProcessEnv, &format!("http://{addr}")).map_err(|e| e.to_string())?;
 
-    let emulator = match &config.emulator {
-        Some(settings) => Some(emulator::spawn(settings.clone()).await.map_err(|e| {
-            format!(
-                "the Mesh emulator cannot listen on {} ({e}): set MESH_EMULATOR_ADDR to a free address",
-                settings.addr
-            )
-        })?),
-        None => None,
-    };
+    // A release binary serves the site it embeds; one built the wrong way has none.
+    if !cfg!(debug_assertions)
+        && !app::router::asset_names(&options).has_front_end::<app::assets::Site>()
+    {
+        return Err("this binary holds no site (wasm, JS, CSS): build it with \
+                    `cargo leptos build --release --precompress`, which builds the site first"
+            .into());
+    }
+    let emulator_origin = start_emulator(&config).await?;
     let vault = TokenVault::connect(
         &config.database_url,
         config.token_key.bytes(),
@@ -71,9 +70,7 @@ async fn run() -> Result<(), String> {
             MeshEnvironment::Sandbox => MeshMode::Sandbox,
             MeshEnvironment::Production => MeshMode::Production,
         },
-        emulator_origin: emulator
-            .as_ref()
-            .map(|running| running.base_url().origin().ascii_serialization()),
+        emulator_origin,
     };
     // Production is served over https behind a proxy; the cookie must not travel in clear there.
     let secure_cookie = config.mesh_env == MeshEnvironment::Production;
@@ -86,7 +83,7 @@ async fn run() -> Result<(), String> {
         link_settings,
     };
     let app = router(state, session, options);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+    let listener = server::net::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")
     })?;
     tracing::info!("listening on http://{addr} (Mesh: {})", config.mesh_env);
@@ -94,6 +91,29 @@ async fn run() -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("the server stopped: {e}"))
+}
+
+/// Starts the embedded Mesh emulator in emulator mode; returns its origin for the Link client.
+#[cfg(feature = "emulator")]
+async fn start_emulator(config: &Config) -> Result<Option<String>, String> {
+    let Some(settings) = &config.emulator else {
+        return Ok(None);
+    };
+    let running = server::emulator::spawn(settings.clone())
+        .await
+        .map_err(|e| {
+            format!(
+                "the Mesh emulator cannot listen on {} ({e}): set MESH_EMULATOR_ADDR to a free address",
+                settings.addr
+            )
+        })?;
+    Ok(Some(running.base_url().origin().ascii_serialization()))
+}
+
+/// This build has no emulator; the configuration refuses emulator mode before this runs.
+#[cfg(not(feature = "emulator"))]
+async fn start_emulator(_config: &Config) -> Result<Option<String>, String> {
+    Ok(None)
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.

@@ -1,6 +1,8 @@
 //! The Leptos app: the HTML shell, the router and the home page that composes the features.
 
 pub mod accounts;
+#[cfg(feature = "ssr")]
+pub mod assets;
 pub mod connect;
 pub mod error;
 pub mod link;
@@ -11,7 +13,7 @@ pub mod router;
 pub mod state;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::StaticSegment;
 use leptos_router::components::{A, Route, Router, Routes};
 
@@ -28,6 +30,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link
+                    rel="stylesheet"
+                    href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)
+                />
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -45,7 +51,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/mesh-link-starter.css"/>
         <Title text="Connect your accounts"/>
         <Router>
             <main>

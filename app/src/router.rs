@@ -2,13 +2,16 @@
 //! and the request-size limit. `src/main.rs` serves it; tests drive it over HTTP.
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use server::session::{SessionConfig, assign_user_id};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::assets::{AssetNames, Site};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::{App, shell};
@@ -16,9 +19,39 @@ use crate::{App, shell};
 /// The largest request body accepted (413 beyond it).
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
+/// The names the front-end files are served under: versioned by content in a release build
+/// (which embeds them), plain in development (read from disk, rebuilt by `cargo leptos watch`).
+pub fn asset_names(options: &LeptosOptions) -> AssetNames {
+    if cfg!(debug_assertions) {
+        AssetNames::unversioned(&options.output_name, &options.site_pkg_dir)
+    } else {
+        AssetNames::versioned::<Site>(&options.output_name, &options.site_pkg_dir)
+    }
+}
+
 /// Builds the router: server functions get `state` as context; every request gets a user id.
-pub fn router(state: AppState, session: SessionConfig, options: LeptosOptions) -> Router {
+pub fn router(state: AppState, session: SessionConfig, mut options: LeptosOptions) -> Router {
+    let names = asset_names(&options);
+    // Leptos names the scripts after `output_name`; the shell names the stylesheet after it.
+    options.output_name = names.output_name().into();
     let routes = generate_route_list(App);
+    let render_page = leptos_axum::render_app_to_stream({
+        let options = options.clone();
+        move || shell(options.clone())
+    });
+    // Static files from memory (or disk in development); any other path renders the app,
+    // whose router answers "Page not found."
+    let static_file_or_page = move |request: Request<Body>| {
+        let path = request.uri().path().trim_start_matches('/').to_owned();
+        let file = crate::assets::respond::<Site>(&names, &path, request.headers());
+        let render_page = render_page.clone();
+        async move {
+            match file {
+                Some(response) => response,
+                None => render_page(request).await,
+            }
+        }
+    };
     Router::new()
         .leptos_routes_with_context(
             &options,
@@ -32,14 +65,25 @@ pub fn router(state: AppState, session: SessionConfig, options: LeptosOptions) -
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(static_file_or_page)
         .with_state(options)
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
+        .layer(axum::middleware::map_response(no_store_by_default))
         .layer(axum::middleware::map_response(explain_too_large))
         .layer(axum::middleware::from_fn_with_state(
             session,
             assign_user_id,
         ))
+}
+
+/// Pages and server-function answers hold one user's data: no cache may keep them. Static files
+/// set their own `Cache-Control`.
+async fn no_store_by_default(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("private, no-store"));
+    response
 }
 
 /// The body-limit layer answers 413 with plain text; give the browser the same typed error as

@@ -1,8 +1,10 @@
 //! Server-only domain of the Mesh Link starter: configuration, the Mesh REST client, the token vault,
-//! the anonymous session and the embedded Mesh emulator. It knows nothing of Leptos views.
+//! the anonymous session, the listening socket and the embedded Mesh emulator. It knows nothing of Leptos views.
 
 pub mod config;
+#[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod mesh;
+pub mod net;
 pub mod session;
 pub mod vault;

@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use secrecy::SecretString;
-use server::emulator::{self, EmulatorSettings};
+use server::config::emulator_settings::{self as settings, EmulatorSettings};
+use server::emulator;
 
 /// Serve the offline Mesh API and Link page.
 #[derive(Parser)]
@@ -12,13 +13,13 @@ use server::emulator::{self, EmulatorSettings};
 )]
 struct Args {
     /// Listen address.
-    #[arg(long, env = "MESH_EMULATOR_ADDR", default_value = emulator::DEFAULT_ADDR)]
+    #[arg(long, env = "MESH_EMULATOR_ADDR", default_value = settings::DEFAULT_ADDR)]
     addr: std::net::SocketAddr,
     /// Client id the API accepts.
-    #[arg(long, env = "MESH_EMULATOR_CLIENT_ID", default_value = emulator::DEFAULT_CLIENT_ID)]
+    #[arg(long, env = "MESH_EMULATOR_CLIENT_ID", default_value = settings::DEFAULT_CLIENT_ID)]
     client_id: String,
     /// Client secret the API accepts.
-    #[arg(long, env = "MESH_EMULATOR_CLIENT_SECRET", default_value = emulator::DEFAULT_CLIENT_SECRET, hide_env_values = true)]
+    #[arg(long, env = "MESH_EMULATOR_CLIENT_SECRET", default_value = settings::DEFAULT_CLIENT_SECRET, hide_env_values = true)]
     client_secret: String,
     /// Comma-separated host-page origins Link may send tokens to.
     #[arg(
@@ -37,7 +38,7 @@ async fn main() {
         )
         .init();
     let args = Args::parse();
-    let allowed_origins = match emulator::parse_origins(&args.allowed_origins) {
+    let allowed_origins = match settings::parse_origins(&args.allowed_origins) {
         Ok(origins) => origins,
         Err(error) => {
             eprintln!("error: {error}");

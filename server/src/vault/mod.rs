@@ -4,6 +4,7 @@
 
 mod crypto;
 mod queries;
+mod writer;
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,6 +18,8 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use queries::{PENDING_ACCOUNT, Save, SealedRow, StoredRow, StoredRowWithTokens, postgres, sqlite};
+use writer::SqliteWriter;
+pub use writer::WriteError;
 
 pub use crypto::{CryptoError, RowIdentity, TOKEN_KEY_LEN, TokenCipher};
 
@@ -171,6 +174,9 @@ pub enum VaultError {
     /// A stored token cannot be decrypted.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// SQLite's writer could not store a save.
+    #[error(transparent)]
+    Write(#[from] WriteError),
 }
 
 /// Which database is behind the vault.
@@ -194,8 +200,8 @@ impl Backend {
         }
     }
 
-    /// Pool size when `DATABASE_MAX_CONNECTIONS` is not set. SQLite has one writer at a time, so
-    /// a few connections serve reads beside it; PostgreSQL serves many.
+    /// Pool size when `DATABASE_MAX_CONNECTIONS` is not set. On SQLite the pool only reads
+    /// (one writer task holds its own connection); PostgreSQL serves many writers.
     pub fn default_max_connections(self) -> u32 {
         match self {
             Self::Sqlite => 4,
@@ -205,9 +211,13 @@ impl Backend {
 }
 
 /// The typed connection pool behind the vault. Each arm runs the same SQL (`queries`) through
-/// its own driver.
+/// its own driver. SQLite's saves go through one writer with group commit; PostgreSQL's run
+/// concurrently on the pool.
 enum Store {
-    Sqlite(SqlitePool),
+    Sqlite {
+        readers: SqlitePool,
+        writer: SqliteWriter,
+    },
     Postgres(PgPool),
 }
 
@@ -245,13 +255,14 @@ impl TokenVault {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(ACQUIRE_TIMEOUT);
-                let pool = SqlitePoolOptions::new()
+                let readers = SqlitePoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_with(options)
+                    .connect_with(options.clone())
                     .await?;
-                sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-                Store::Sqlite(pool)
+                sqlx::migrate!("./migrations/sqlite").run(&readers).await?;
+                let writer = SqliteWriter::start(&options).await?;
+                Store::Sqlite { readers, writer }
             }
             Backend::Postgres => {
                 let pool = PgPoolOptions::new()
@@ -271,7 +282,7 @@ impl TokenVault {
     /// The database behind this vault.
     pub fn backend(&self) -> Backend {
         match self.store {
-            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Sqlite { .. } => Backend::Sqlite,
             Store::Postgres(_) => Backend::Postgres,
         }
     }
@@ -377,15 +388,10 @@ impl TokenVault {
         })
     }
 
-    /// Writes one save in its own transaction.
+    /// Writes one save, all or nothing; returns once it is committed.
     async fn save(&self, save: Save) -> Result<Vec<Connection>, VaultError> {
         let stored = match &self.store {
-            Store::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                let stored = sqlite::save(&mut tx, &save).await?;
-                tx.commit().await?;
-                stored
-            }
+            Store::Sqlite { writer, .. } => writer.save(save).await?,
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 let stored = postgres::save(&mut tx, &save).await?;
@@ -399,7 +405,7 @@ impl TokenVault {
     /// The user's connections, oldest first.
     pub async fn list(&self, user_id: &str) -> Result<Vec<Connection>, VaultError> {
         let rows = match &self.store {
-            Store::Sqlite(pool) => sqlite::list(pool, user_id).await?,
+            Store::Sqlite { readers, .. } => sqlite::list(readers, user_id).await?,
             Store::Postgres(pool) => postgres::list(pool, user_id).await?,
         };
         Ok(rows.into_iter().map(Connection::from).collect())
@@ -412,7 +418,7 @@ impl TokenVault {
         id: &str,
     ) -> Result<Option<(Connection, StoredTokens)>, VaultError> {
         let found = match &self.store {
-            Store::Sqlite(pool) => sqlite::find(pool, user_id, id).await?,
+            Store::Sqlite { readers, .. } => sqlite::find(readers, user_id, id).await?,
             Store::Postgres(pool) => postgres::find(pool, user_id, id).await?,
         };
         let Some(StoredRowWithTokens {
@@ -445,7 +451,8 @@ impl TokenVault {
     /// Deletes the user's connection `id`; false when there is none.
     pub async fn delete(&self, user_id: &str, id: &str) -> Result<bool, VaultError> {
         Ok(match &self.store {
-            Store::Sqlite(pool) => sqlite::delete(pool, user_id, id).await?,
+            // A rare write: it waits for the writer's lock under `busy_timeout`.
+            Store::Sqlite { readers, .. } => sqlite::delete(readers, user_id, id).await?,
             Store::Postgres(pool) => postgres::delete(pool, user_id, id).await?,
         })
     }

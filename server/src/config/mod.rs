@@ -10,8 +10,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use url::Url;
 
-use crate::emulator::EmulatorSettings;
+pub mod emulator_settings;
+
 use crate::vault::{Backend, TOKEN_KEY_LEN};
+pub use emulator_settings::{EmulatorSettings, emulator_base_url};
 
 /// Mesh's production API host.
 pub const PRODUCTION_API_URL: &str = "https://integration-api.meshconnect.com";
@@ -176,6 +178,11 @@ pub enum ConfigError {
         "DATABASE_MAX_CONNECTIONS must be a whole number from 1 to {MAX_DATABASE_CONNECTIONS} (got \"{0}\"); keep instances × this under the database's own limit"
     )]
     InvalidPoolSize(String),
+    /// Emulator mode in a build made without the emulator.
+    #[error(
+        "MESH_ENV=emulator (the default without Mesh keys) needs the Mesh emulator, which this build leaves out: set MESH_CLIENT_ID and MESH_CLIENT_SECRET from the Mesh dashboard, or build with the default features"
+    )]
+    EmulatorNotBuilt,
     /// A variable that must not be empty.
     #[error("{0} must not be empty")]
     Empty(&'static str),
@@ -251,6 +258,9 @@ impl Config {
             .transpose()?;
 
         let (mesh_credentials, emulator, default_api_url) = match mesh_env {
+            MeshEnvironment::Emulator if !cfg!(feature = "emulator") => {
+                return Err(ConfigError::EmulatorNotBuilt);
+            }
             MeshEnvironment::Emulator => {
                 let settings = EmulatorSettings::from_env(env, app_origin)?;
                 let credentials = settings.credentials();
@@ -698,6 +708,34 @@ mod tests {
             load([("DATABASE_URL", "mysql://x/y"), ("DATA_DIR", data)]).unwrap_err(),
             ConfigError::UnsupportedDatabase("mysql".into())
         );
+    }
+
+    /// Run by CI with `--no-default-features`: a build without the emulator says why it cannot
+    /// start without keys, and still starts with them.
+    #[cfg(not(feature = "emulator"))]
+    #[test]
+    fn without_the_emulator_feature_emulator_mode_is_refused_with_a_sentence() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        for env in [
+            [("DATA_DIR", data), ("MESH_ENV", "")],
+            [("DATA_DIR", data), ("MESH_ENV", "emulator")],
+        ] {
+            let err = load(env).unwrap_err();
+            assert_eq!(err, ConfigError::EmulatorNotBuilt);
+            assert!(err.to_string().starts_with("MESH_ENV=emulator"));
+            assert!(
+                err.to_string()
+                    .contains("MESH_CLIENT_ID and MESH_CLIENT_SECRET")
+            );
+        }
+        let config = load([
+            ("DATA_DIR", data),
+            ("MESH_CLIENT_ID", "id"),
+            ("MESH_CLIENT_SECRET", "sk_sandbox_x"),
+        ])
+        .unwrap();
+        assert_eq!(config.mesh_env, MeshEnvironment::Sandbox);
     }
 
     #[test]

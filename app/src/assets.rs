@@ -1,0 +1,213 @@
+//! The site's static files (wasm, JS, CSS, favicon) served from memory. A release build embeds
+//! `target/site` in the binary, so one file is the whole deploy; a debug build reads the same
+//! folder from disk on every request, so `cargo leptos watch` reloads live.
+//!
+//! In release the JS glue, the wasm and the CSS (built together, so versioned together) get
+//! content-hashed URLs, cached for a year as immutable; every other file gets a short cache and
+//! an `ETag`. Each file is answered in the
+//! best encoding the browser accepts among those `cargo leptos build --release --precompress`
+//! made beside it (`.br`, `.gz`).
+
+use std::borrow::Cow;
+
+use axum::body::Body;
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use rust_embed::Embed;
+
+/// The site folder cargo-leptos writes (`site-root`). A build made before any site exists
+/// (`cargo clippy`, `cargo test` on a fresh clone) embeds nothing and still compiles.
+#[derive(Embed)]
+#[folder = "../target/site"]
+#[allow_missing = true]
+pub struct Site;
+
+/// `Cache-Control` of content-hashed files: their URL changes whenever their bytes do.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of other files: reuse for five minutes, then revalidate with the `ETag`.
+pub const REVALIDATE: &str = "public, max-age=300, must-revalidate";
+
+/// The names of the front-end files (JS glue, wasm, CSS), versioned by their contents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetNames {
+    /// The unversioned output name (`LEPTOS_OUTPUT_NAME`).
+    output_name: String,
+    /// The folder of the compiled files under the site root (`site-pkg-dir`).
+    pkg_dir: String,
+    /// A hash of the three files; `None` when names are not versioned.
+    version: Option<String>,
+}
+
+/// The front-end files that share the version.
+const FRONT_END: [&str; 3] = ["js", "wasm", "css"];
+
+impl AssetNames {
+    /// Plain names, as cargo-leptos writes them (development).
+    pub fn unversioned(output_name: &str, pkg_dir: &str) -> Self {
+        Self {
+            output_name: output_name.to_string(),
+            pkg_dir: pkg_dir.to_string(),
+            version: None,
+        }
+    }
+
+    /// Names carrying a hash of the front-end files in `E`; plain names when one is missing.
+    pub fn versioned<E: Embed>(output_name: &str, pkg_dir: &str) -> Self {
+        let plain = Self::unversioned(output_name, pkg_dir);
+        let hashes: Option<Vec<[u8; 32]>> = FRONT_END
+            .iter()
+            .map(|ext| E::get(&plain.plain_path(ext)).map(|f| f.metadata.sha256_hash()))
+            .collect();
+        let version = hashes.map(|hashes| {
+            // Five bytes of each file's hash: 30 hex digits that change when any file does.
+            hashes.iter().map(|h| hex(&h[..5])).collect()
+        });
+        Self { version, ..plain }
+    }
+
+    /// The versioned output name, for `LeptosOptions::output_name`: Leptos's
+    /// `HydrationScripts` then requests `{name}.js` and `{name}.wasm`, and the shell links
+    /// `{name}.css`.
+    pub fn output_name(&self) -> String {
+        match &self.version {
+            Some(version) => format!("{}.{version}", self.output_name),
+            None => self.output_name.clone(),
+        }
+    }
+
+    /// True when the site holds a compiled front end.
+    pub fn has_front_end<E: Embed>(&self) -> bool {
+        E::get(&self.plain_path("wasm")).is_some()
+    }
+
+    fn plain_path(&self, ext: &str) -> String {
+        format!("{}/{}.{ext}", self.pkg_dir, self.output_name)
+    }
+
+    /// The stored file behind a request path, and whether that path is content-hashed.
+    /// A hashed path of another version finds nothing.
+    fn resolve<'a>(&self, path: &'a str) -> (Cow<'a, str>, bool) {
+        if let Some(version) = &self.version {
+            for ext in FRONT_END {
+                if path == format!("{}/{}.{version}.{ext}", self.pkg_dir, self.output_name) {
+                    return (Cow::Owned(self.plain_path(ext)), true);
+                }
+            }
+        }
+        (Cow::Borrowed(path), false)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Content codings we store beside each file, best first.
+const ENCODINGS: [(&str, &str); 2] = [("br", ".br"), ("gzip", ".gz")];
+
+/// True when `accept_encoding` accepts `coding` (a `q=0` refuses it).
+fn accepts(accept_encoding: &str, coding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+    })
+}
+
+/// The response for static file `path` (no leading slash) from `E`, or `None` when there is
+/// no such file.
+pub fn respond<E: Embed>(names: &AssetNames, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let (stored, hashed) = names.resolve(path);
+    let file = E::get(&stored)?;
+    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..12]));
+    let cache = if hashed { IMMUTABLE } else { REVALIDATE };
+    let mut response = Response::builder()
+        .header(CACHE_CONTROL, cache)
+        .header(VARY, "accept-encoding")
+        .header(ETAG, &etag);
+    let revalidated = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if revalidated {
+        return response
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .ok();
+    }
+    let accept = headers
+        .get(ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut body = file.data;
+    for (coding, suffix) in ENCODINGS {
+        if accepts(accept, coding)
+            && let Some(encoded) = E::get(&format!("{stored}{suffix}"))
+        {
+            response = response.header(CONTENT_ENCODING, coding);
+            body = encoded.data;
+            break;
+        }
+    }
+    let mime = HeaderValue::from_str(file.metadata.mimetype())
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let body = match body {
+        // Embedded bytes are served in place, never copied.
+        Cow::Borrowed(bytes) => Body::from(bytes),
+        Cow::Owned(bytes) => Body::from(bytes),
+    };
+    response.header(CONTENT_TYPE, mime).body(body).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        assert!(accepts("gzip, deflate, br, zstd", "br"));
+        assert!(accepts("gzip;q=0.8, br;q=1.0", "gzip"));
+        assert!(!accepts("gzip, br;q=0", "br"));
+        assert!(accepts("*", "br"));
+        assert!(!accepts("", "gzip"));
+        assert!(!accepts("identity", "gzip"));
+    }
+
+    #[test]
+    fn unversioned_names_are_cargo_leptos_plain_names() {
+        let names = AssetNames::unversioned("app", "pkg");
+        assert_eq!(names.output_name(), "app");
+        assert_eq!(
+            names.resolve("pkg/app.js"),
+            (Cow::Borrowed("pkg/app.js"), false)
+        );
+    }
+
+    #[test]
+    fn versioned_paths_resolve_to_the_stored_file_and_other_versions_do_not() {
+        let names = AssetNames {
+            output_name: "app".into(),
+            pkg_dir: "pkg".into(),
+            version: Some("0123abcd".into()),
+        };
+        assert_eq!(names.output_name(), "app.0123abcd");
+        for ext in FRONT_END {
+            let asked = format!("pkg/app.0123abcd.{ext}");
+            let (stored, hashed) = names.resolve(&asked);
+            assert_eq!(
+                (stored.as_ref(), hashed),
+                (format!("pkg/app.{ext}").as_str(), true)
+            );
+        }
+        let (stale, hashed) = names.resolve("pkg/app.00000000.js");
+        assert_eq!((stale.as_ref(), hashed), ("pkg/app.00000000.js", false));
+    }
+}

@@ -1,0 +1,103 @@
+//! Settings of the offline Mesh emulator, read from `MESH_EMULATOR_*`. They live with the rest
+//! of the configuration so that a build without the emulator (feature `emulator` off) still
+//! parses its configuration and can refuse `MESH_ENV=emulator` with a sentence.
+
+use std::net::SocketAddr;
+
+use secrecy::SecretString;
+use url::Url;
+
+use super::{ConfigError, MeshCredentials, VarSource, parse_addr, parse_http_url};
+
+/// Default address of the emulator (not 3001, which `cargo leptos watch` uses for live reload).
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3100";
+/// Default client id the emulator accepts.
+pub const DEFAULT_CLIENT_ID: &str = "emulator-client";
+/// Default client secret the emulator accepts.
+pub const DEFAULT_CLIENT_SECRET: &str = "emulator-secret";
+
+/// How the emulator is reached and which credentials and host origins it accepts.
+#[derive(Clone, Debug)]
+pub struct EmulatorSettings {
+    /// Listen address (loopback).
+    pub addr: SocketAddr,
+    /// Accepted `X-Client-Id`.
+    pub client_id: String,
+    /// Accepted `X-Client-Secret`.
+    pub client_secret: SecretString,
+    /// Host-page origins Link may post tokens to (Mesh's "allowed domains").
+    pub allowed_origins: Vec<String>,
+}
+
+impl EmulatorSettings {
+    /// Settings from `MESH_EMULATOR_*` variables; `app_origin` is allowed when none are listed.
+    pub fn from_env(env: &impl VarSource, app_origin: &str) -> Result<Self, ConfigError> {
+        let addr = parse_addr(
+            "MESH_EMULATOR_ADDR",
+            &env.var("MESH_EMULATOR_ADDR")
+                .unwrap_or_else(|| DEFAULT_ADDR.into()),
+        )?;
+        let allowed_origins = match env.var("MESH_EMULATOR_ALLOWED_ORIGINS") {
+            Some(list) => parse_origins(&list)?,
+            None => default_allowed_origins(app_origin),
+        };
+        Ok(Self {
+            addr,
+            client_id: env
+                .var("MESH_EMULATOR_CLIENT_ID")
+                .unwrap_or_else(|| DEFAULT_CLIENT_ID.into()),
+            client_secret: SecretString::from(
+                env.var("MESH_EMULATOR_CLIENT_SECRET")
+                    .unwrap_or_else(|| DEFAULT_CLIENT_SECRET.into()),
+            ),
+            allowed_origins,
+        })
+    }
+
+    /// The credentials a client must send to this emulator.
+    pub fn credentials(&self) -> MeshCredentials {
+        MeshCredentials {
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+        }
+    }
+
+    /// `http://ADDR/`, the API base URL and the origin of the Link page.
+    pub fn base_url(&self) -> Url {
+        emulator_base_url(self.addr)
+    }
+}
+
+/// Parses a comma-separated list of origins (`scheme://host[:port]`).
+pub fn parse_origins(list: &str) -> Result<Vec<String>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|origin| {
+            let url = parse_http_url("MESH_EMULATOR_ALLOWED_ORIGINS", origin)?;
+            if url.path() != "/" || url.query().is_some() || origin.ends_with('/') {
+                return Err(ConfigError::InvalidUrl {
+                    var: "MESH_EMULATOR_ALLOWED_ORIGINS",
+                    value: origin.to_string(),
+                });
+            }
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
+}
+
+/// The app's origin, plus its `localhost` spelling when it is served on 127.0.0.1, since people
+/// type either into the address bar.
+fn default_allowed_origins(app_origin: &str) -> Vec<String> {
+    let mut origins = vec![app_origin.to_string()];
+    if let Some(rest) = app_origin.strip_prefix("http://127.0.0.1") {
+        origins.push(format!("http://localhost{rest}"));
+    }
+    origins
+}
+
+/// `http://ADDR/`: the emulator's API base URL and the origin of its Link page.
+pub fn emulator_base_url(addr: SocketAddr) -> Url {
+    // A socket address always forms a valid URL authority.
+    Url::parse(&format!("http://{addr}/")).expect("socket address is a valid URL host")
+}
