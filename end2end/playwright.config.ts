@@ -17,9 +17,16 @@ const dataDir = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir()
 process.env.E2E_DATA_DIR = dataDir;
 const otherDataDir = path.join(dataDir, "disallowed-app");
 
+/**
+ * The server under test: the debug build, which reads the site from `target/site`, or (with
+ * `scripts/test.sh --release`) the release binary alone in an empty folder, serving what it embeds.
+ */
+const appBinary = process.env.E2E_APP_BINARY ?? "../target/debug/mesh-link-starter";
+const appDir = process.env.E2E_APP_BINARY ? path.dirname(appBinary) : undefined;
+
 /** Environment of the app under test: emulator mode whatever a local .env says. */
-const appEnv = {
-  LEPTOS_SITE_ROOT: "../target/site",
+const appEnv: Record<string, string> = {
+  ...(process.env.E2E_APP_BINARY ? {} : { LEPTOS_SITE_ROOT: "../target/site" }),
   LEPTOS_SITE_ADDR: "127.0.0.1:3210",
   LEPTOS_OUTPUT_NAME: "mesh-link-starter",
   MESH_ENV: "emulator",
@@ -61,7 +68,8 @@ export default defineConfig({
   projects: [{ name: "chromium" }],
   webServer: [
     {
-      command: "../target/debug/mesh-link-starter",
+      command: appBinary,
+      cwd: appDir,
       url: APP_URL,
       env: appEnv,
       reuseExistingServer: false,
@@ -70,7 +78,8 @@ export default defineConfig({
       stderr: "pipe",
     },
     {
-      command: "../target/debug/mesh-link-starter",
+      command: appBinary,
+      cwd: appDir,
       url: DISALLOWED_APP_URL,
       env: {
         ...appEnv,
@@ -83,7 +92,8 @@ export default defineConfig({
       timeout: 60_000,
     },
     {
-      command: "../target/debug/mesh-link-starter",
+      command: appBinary,
+      cwd: appDir,
       url: WRONG_KEYS_APP_URL,
       env: {
         ...appEnv,

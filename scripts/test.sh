@@ -2,7 +2,17 @@
 # Installs what the tests need, then runs every test: the server crate (PostgreSQL included),
 # the server functions over HTTP, the crash and two-instance tests, and the browser tests in
 # Chromium (all on SQLite, the accounts flow again on PostgreSQL).
+#
+#   ./scripts/test.sh            browser tests against a debug build (fast to rebuild)
+#   ./scripts/test.sh --release  browser tests against the release binary, copied alone into an
+#                                empty folder: the one-file deploy, as CI runs it
 set -euo pipefail
+release=""
+case "${1:-}" in
+  --release) release=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--release]" >&2; exit 2 ;;
+esac
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 install_build_tools
 install_test_tools
@@ -23,8 +33,21 @@ cargo test -p app --features ssr
 log "Process tests: SIGKILL during saves loses nothing; two instances share one PostgreSQL"
 cargo test -p mesh-link-starter --features ssr
 
-log "Building the app for the browser tests"
-cargo leptos build
+# cargo-leptos adds `--cfg erase_components` to RUSTFLAGS itself in debug builds: an inherited
+# RUSTFLAGS would get it twice, a flag set other than `scripts/dev.sh`'s, and every crate would be
+# compiled again.
+if [ -n "$release" ]; then
+  log "Building the release binary: cargo leptos build --release --precompress"
+  env -u RUSTFLAGS cargo leptos build --release --precompress
+  E2E_APP_DIR="$(mktemp -d)"
+  cp target/release/mesh-link-starter "$E2E_APP_DIR/"
+  export E2E_APP_BINARY="$E2E_APP_DIR/mesh-link-starter"
+  trap 'stop_test_postgres; rm -rf "$E2E_APP_DIR"' EXIT
+  log "The binary alone in $E2E_APP_DIR: $(du -h "$E2E_APP_BINARY" | cut -f1)"
+else
+  log "Building the app for the browser tests"
+  env -u RUSTFLAGS cargo leptos build
+fi
 
 log "Browser tests (Playwright, $CHROMIUM_PATH), SQLite behind the app"
 (cd end2end && npx playwright test)

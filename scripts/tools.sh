@@ -72,9 +72,27 @@ find_chromium() {
   return 1
 }
 
+# Installs Debian packages as root or with passwordless sudo; fails (installing nothing) otherwise.
+install_debian_packages() {
+  local sudo=()
+  command -v apt-get >/dev/null 2>&1 || return 1
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -n true 2>/dev/null || return 1
+    sudo=(sudo -n)
+  fi
+  log "Installing Debian packages: $*"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 || {
+    "${sudo[@]}" apt-get update -q >&2 &&
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2
+  }
+}
+
 install_test_tools() {
+  if ! find_chromium >/dev/null; then
+    install_debian_packages chromium || true
+  fi
   if ! CHROMIUM_PATH="$(find_chromium)"; then
-    log "No Chromium found. Install one and run again:"
+    log "No Chromium found, and it could not be installed (needs root or passwordless sudo). Install one and run again:"
     log "  Debian/Ubuntu: sudo apt-get install chromium"
     log "  or point CHROMIUM_PATH at any Chromium or Chrome binary"
     return 1

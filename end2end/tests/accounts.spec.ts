@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { accounts, connectBroker } from "./helpers";
+import { accounts, connectBroker, waitForHydration } from "./helpers";
 
 test("connect, see it listed, reload, still listed, disconnect, gone", async ({ page }) => {
   await page.goto("/");
@@ -15,6 +15,7 @@ test("connect, see it listed, reload, still listed, disconnect, gone", async ({ 
   await expect(accounts(page)).toHaveCount(1);
   await expect(accounts(page).first()).toContainText("Robinhood Individual");
   await expect(accounts(page).first().getByRole("img", { name: "Robinhood logo" })).toBeVisible();
+  await waitForHydration(page);
 
   await accounts(page).first().getByRole("button", { name: "Disconnect" }).click();
   const confirm = page.getByRole("group", { name: "Disconnect Robinhood Individual?" });

@@ -68,3 +68,11 @@ export async function timeline(page: Page): Promise<string[]> {
 export function accounts(page: Page) {
   return page.getByRole("list", { name: "Connected accounts" }).getByRole("listitem");
 }
+
+/**
+ * Waits until the page is hydrated (the Connect button is enabled only then): before that, the
+ * server-rendered buttons do nothing when clicked.
+ */
+export async function waitForHydration(page: Page) {
+  await expect(page.getByRole("button", { name: "Connect an account" })).toBeEnabled();
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The project's benchmark (not part of the test command): builds the release binary, starts it
+# alone in an empty folder in emulator mode on loopback, and prints
+#   - each front-end file's raw, gzip and brotli size, and the first load as served to a browser;
+#   - the binary size, the time from a cold start to the first response, and the idle RSS;
+#   - requests/s with p50 and p99 latency at 32 and 256 connections (wrk) for GET / (a user with
+#     3 accounts), create_link_token (against the embedded emulator, whose own linktoken rate is
+#     printed beside it), save_connection (a new account on every request) and list_connections.
+# Only 2xx answers count: a run with any other answer is flagged, never counted as throughput.
+#
+# Settings (environment):
+#   BENCH_DURATION=5           seconds per run (every run is also bounded by `timeout`)
+#   BENCH_SKIP_BUILD=1         reuse the last release build
+#   BENCH_DATABASE_URL=...     PostgreSQL instead of SQLite in the temporary folder
+#   BENCH_ENV="K=V K2=V2"      extra environment for the app, e.g. to raise rate limits that would
+#                              otherwise turn a load test into a test of the limiter
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+cd "$PROJECT_ROOT"
+
+DURATION="${BENCH_DURATION:-5}"
+BIN_NAME="mesh-link-starter"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  install_debian_packages wrk || { log "wrk is needed: sudo apt-get install wrk"; exit 1; }
+fi
+
+if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+  install_build_tools
+  log "Building release: cargo leptos build --release --precompress"
+  cargo leptos build --release --precompress >&2
+fi
+
+work="$(mktemp -d)"
+app_pid=""
+cleanup() {
+  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+app_port="$(free_port)"
+emu_port="$(free_port)"
+app="http://127.0.0.1:$app_port"
+emu="http://127.0.0.1:$emu_port"
+
+# ---- Sizes -------------------------------------------------------------------------------------
+printf '\n## Front-end files (target/site/pkg)\n\n'
+printf '%-34s %10s %10s %10s\n' file raw gzip brotli
+for file in target/site/pkg/*; do
+  case "$file" in *.gz|*.br) continue ;; esac
+  raw=$(stat -c %s "$file")
+  gz=$(gzip -9 -c "$file" | wc -c)
+  br=$( [ -f "$file.br" ] && stat -c %s "$file.br" || echo "-")
+  printf '%-34s %10s %10s %10s\n' "$(basename "$file")" "$raw" "$gz" "$br"
+done
+
+cp "target/release/$BIN_NAME" "$work/"
+printf '\n## Binary\n\n'
+printf 'size: %s bytes (%s MiB)\n' "$(stat -c %s "$work/$BIN_NAME")" \
+  "$(awk -v b="$(stat -c %s "$work/$BIN_NAME")" 'BEGIN { printf "%.1f", b / 1048576 }')"
+
+# ---- Start ---------------------------------------------------------------------------------------
+# Only the binary, in an empty folder: LEPTOS_SITE_ROOT points at the build's site for binaries
+# that still read it from disk (older builds), and is ignored by one that embeds it.
+start_ns=$(date +%s%N)
+(
+  cd "$work"
+  env LEPTOS_SITE_ADDR="127.0.0.1:$app_port" LEPTOS_SITE_ROOT="$PROJECT_ROOT/target/site" \
+    MESH_ENV=emulator MESH_CLIENT_ID= MESH_CLIENT_SECRET= MESH_EMULATOR_ADDR="127.0.0.1:$emu_port" \
+    DATA_DIR="$work/data" DATABASE_URL="${BENCH_DATABASE_URL:-}" RUST_LOG=error \
+    ${BENCH_ENV:-} "./$BIN_NAME" >"$work/app.log" 2>&1 &
+  echo $! >"$work/pid"
+)
+app_pid="$(cat "$work/pid")"
+for _ in $(seq 1 300); do
+  curl -fsS -o /dev/null "$app/" 2>/dev/null && break
+  sleep 0.02
+done
+ready_ns=$(date +%s%N)
+printf 'cold start to first response: %d ms\n' $(( (ready_ns - start_ns) / 1000000 ))
+sleep 1
+printf 'idle RSS: %s\n' "$(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$app_pid/status")"
+
+# ---- First load as served --------------------------------------------------------------------------
+printf '\n## First load of / as a browser asking for br, gzip\n\n'
+page="$(curl -fsS "$app/")"
+total=0
+for asset in $(grep -oE '/pkg/[^"]+\.(js|wasm|css)' <<<"$page" | sort -u); do
+  read -r bytes encoding < <(curl -fsS -o /dev/null -H 'accept-encoding: br, gzip' \
+    -w '%{size_download} %header{content-encoding}\n' "$app$asset")
+  printf '%-48s %9s bytes %s\n' "$asset" "$bytes" "${encoding:-identity}"
+  total=$((total + bytes))
+done
+printf '%-48s %9s bytes\n' "total (wasm + JS + CSS)" "$total"
+
+# ---- Load ------------------------------------------------------------------------------------------
+cookie="$(curl -fsS -D - -o /dev/null -X POST "$app/api/link_settings" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')"
+for n in 1 2 3; do
+  curl -fsS -o /dev/null -X POST "$app/api/save_connection" -H "cookie: $cookie" \
+    -H 'content-type: application/json' \
+    -d "{\"payload\":{\"accessToken\":{\"accountTokens\":[{\"account\":{\"accountId\":\"seed-$n\",\"accountName\":\"Account $n\",\"cash\":$n.5},\"accessToken\":\"access-$n\"}],\"brokerBrandInfo\":{\"brokerLogo\":\"\"},\"brokerType\":\"robinhood\",\"brokerName\":\"Robinhood\"}}}"
+done
+
+cat >"$work/post.lua" <<'LUA'
+-- A POST with the session cookie and, for save_connection, a new account id on every request.
+local counter, thread_count = 0, 0
+function setup(thread) thread_count = thread_count + 1; thread:set("tid", thread_count) end
+function request()
+  counter = counter + 1
+  local body = ""
+  if os.getenv("BENCH_PATH") == "/api/save_connection" then
+    body = string.format('{"payload":{"accessToken":{"accountTokens":[{"account":{"accountId":"w%s-%d","accountName":"Load %d","cash":12.5},"accessToken":"access-%d"}],"brokerBrandInfo":{"brokerLogo":""},"brokerType":"robinhood","brokerName":"Robinhood"}}}', tid, counter, counter, counter)
+  elseif os.getenv("BENCH_PATH") == "/api/v1/linktoken" then
+    body = '{"userId":"bench-user"}'
+  end
+  return wrk.format("POST", os.getenv("BENCH_PATH"), {
+    ["content-type"] = os.getenv("BENCH_CONTENT_TYPE"),
+    ["cookie"] = os.getenv("BENCH_COOKIE"),
+    ["x-client-id"] = "emulator-client",
+    ["x-client-secret"] = "emulator-secret",
+  }, body)
+end
+LUA
+
+# Saves go to a session of their own, so the 3-account user's page and list stay the same size.
+save_cookie="$(curl -fsS -D - -o /dev/null -X POST "$app/api/link_settings" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')"
+
+# run NAME BASE PATH METHOD CONNECTIONS
+run() {
+  local name=$1 base=$2 path=$3 method=$4 conns=$5 out
+  local request=(-H "cookie: $cookie")
+  [ "$method" = POST ] && request=(-s "$work/post.lua")
+  out="$(BENCH_PATH="$path" BENCH_COOKIE="${COOKIE:-$cookie}" BENCH_CONTENT_TYPE="${CONTENT_TYPE:-application/x-www-form-urlencoded}" \
+    timeout $((DURATION + 30)) wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s --latency \
+    "${request[@]}" "$base$path" 2>&1)"
+  local rps p50 p99 bad
+  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+  p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+  p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+  bad=$(awk '/Non-2xx or 3xx responses/ { print $5 } /Socket errors/ { s = $0 } END { if (s) print s }' <<<"$out" | paste -sd' ')
+  printf '%-30s %5s %12s %10s %10s  %s\n' "$name" "$conns" "${rps:-?}" "${p50:-?}" "${p99:-?}" \
+    "$([ -n "$bad" ] && echo "NOT ALL 2xx: $bad" || echo ok)"
+}
+
+printf '\n## Load (wrk, %ss per run, loopback, %s)\n\n' "$DURATION" "${BENCH_DATABASE_URL:+PostgreSQL}${BENCH_DATABASE_URL:-SQLite}"
+printf '%-30s %5s %12s %10s %10s  %s\n' endpoint conns req/s p50 p99 answers
+for conns in 32 256; do
+  run "GET / (3 accounts)" "$app" / GET "$conns"
+  run "POST create_link_token" "$app" /api/create_link_token POST "$conns"
+  CONTENT_TYPE=application/json run "  emulator POST linktoken" "$emu" /api/v1/linktoken POST "$conns"
+  run "POST list_connections" "$app" /api/list_connections POST "$conns"
+  COOKIE="$save_cookie" CONTENT_TYPE=application/json run "POST save_connection" "$app" /api/save_connection POST "$conns"
+done
