@@ -103,3 +103,73 @@ async fn write_batch(
     transaction.commit().await?;
     Ok(results)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+    use crate::vault::queries::SealedRow;
+
+    fn save(user: &str, ids: &[&str]) -> Save {
+        Save {
+            user_id: user.into(),
+            broker_type: "robinhood".into(),
+            broker_name: "Robinhood".into(),
+            broker_logo: None,
+            key_id: "k".into(),
+            connected_at: 1,
+            refresh_expires_at: None,
+            rows: ids
+                .iter()
+                .enumerate()
+                .map(|(n, id)| SealedRow {
+                    id: id.to_string(),
+                    account_id: format!("acc-{n}"),
+                    account_name: None,
+                    cash: None,
+                    fund: None,
+                    access_token: Some(vec![1, 2, 3]),
+                    refresh_token: None,
+                    token_id: None,
+                    expires_at: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_save_is_rolled_back_alone_and_the_others_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
+        let options = SqliteConnectOptions::from_str(&url).unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options.clone())
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .unwrap();
+        let writer = SqliteWriter::start(&options).await.unwrap();
+
+        // Queued together, so they share a commit; the middle one repeats a primary key.
+        let (first, bad, last) = tokio::join!(
+            writer.save(save("u1", &["id-1"])),
+            writer.save(save("u2", &["id-2", "id-2"])),
+            writer.save(save("u3", &["id-3"])),
+        );
+        assert_eq!(first.unwrap().len(), 1);
+        assert!(matches!(bad, Err(WriteError::Save(_))), "{bad:?}");
+        assert_eq!(last.unwrap().len(), 1);
+        let users: Vec<String> =
+            sqlx::query_scalar("SELECT user_id FROM broker_connections ORDER BY user_id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            users,
+            ["u1", "u3"],
+            "the bad save left nothing, the others are stored"
+        );
+    }
+}
