@@ -33,9 +33,10 @@ cargo test -p app --features ssr
 log "Process tests: SIGKILL during saves loses nothing; two instances share one PostgreSQL"
 cargo test -p mesh-link-starter --features ssr
 
-# cargo-leptos adds `--cfg erase_components` to RUSTFLAGS itself in debug builds: an inherited
-# RUSTFLAGS would get it twice, a flag set other than `scripts/dev.sh`'s, and every crate would be
-# compiled again.
+# Built as `scripts/dev.sh` builds, so the crates it compiled are reused: cargo-leptos adds
+# `--cfg erase_components` to RUSTFLAGS itself in debug builds (an inherited RUSTFLAGS would get
+# it twice, and every crate would be compiled again), and `cargo leptos watch` sets LEPTOS_WATCH,
+# which the leptos crate reads at compile time (its only effect: hot-reload markers in debug HTML).
 if [ -n "$release" ]; then
   log "Building the release binary: cargo leptos build --release --precompress"
   env -u RUSTFLAGS cargo leptos build --release --precompress
@@ -46,7 +47,7 @@ if [ -n "$release" ]; then
   log "The binary alone in $E2E_APP_DIR: $(du -h "$E2E_APP_BINARY" | cut -f1)"
 else
   log "Building the app for the browser tests"
-  env -u RUSTFLAGS cargo leptos build
+  env -u RUSTFLAGS LEPTOS_WATCH=true cargo leptos build
 fi
 
 log "Browser tests (Playwright, $CHROMIUM_PATH), SQLite behind the app"

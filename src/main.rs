@@ -12,6 +12,9 @@ use server::mesh::MeshClient;
 use server::session::SessionConfig;
 use server::vault::TokenVault;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // cargo-leptos applies only LEPTOS_* keys from .env; dotenvy loads the rest (never overriding

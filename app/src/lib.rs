@@ -14,8 +14,8 @@ pub mod state;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::StaticSegment;
 use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
 
 use crate::accounts::{ConnectedAccounts, SaveConnection};
 use crate::connect::{ConnectAccount, get_link_settings};
@@ -54,13 +54,28 @@ pub fn App() -> impl IntoView {
         <Title text="Connect your accounts"/>
         <Router>
             <main>
-                <Routes fallback=|| view! { <p>"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=|| view! { <HomePage/> }/>
-                    <Route path=StaticSegment("embedded") view=|| view! { <HomePage embedded=true/> }/>
+                <Routes fallback=NotFound>
+                    // Rendered whole before sending: a page this small gains nothing from streaming.
+                    <Route path=StaticSegment("") view=|| view! { <HomePage/> } ssr=SsrMode::Async/>
+                    <Route
+                        path=StaticSegment("embedded")
+                        view=|| view! { <HomePage embedded=true/> }
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// Any other path: says so, with a 404 status for the server-rendered answer.
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! { <p>"Page not found."</p> }
 }
 
 /// The home page: which Mesh is in use, the Connect button and the connected accounts.

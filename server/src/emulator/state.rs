@@ -49,13 +49,20 @@ pub struct IssuedToken {
     pub account_id: String,
 }
 
+/// Link tokens by auth code, and when expired ones were last forgotten.
+#[derive(Default)]
+struct LinkSessions {
+    by_code: HashMap<String, LinkSession>,
+    pruned_at: Option<Instant>,
+}
+
 /// Shared state behind the emulator's routes.
 pub struct EmulatorState {
     /// Listen address, credentials and allowed origins.
     pub settings: EmulatorSettings,
     /// Faults queued by tests.
     pub faults: Mutex<FaultQueue>,
-    link_sessions: Mutex<HashMap<String, LinkSession>>,
+    link_sessions: Mutex<LinkSessions>,
     ui_sessions: Mutex<HashMap<String, UiSession>>,
     issued_tokens: Mutex<HashMap<String, IssuedToken>>,
     connected_accounts: Mutex<HashSet<(String, String, String)>>,
@@ -78,8 +85,18 @@ impl EmulatorState {
     pub fn issue_link_session(&self, user_id: String) -> String {
         let code = random_code();
         let mut sessions = lock(&self.link_sessions);
-        sessions.retain(|_, s| s.issued_at.elapsed() < LINK_TOKEN_LIFETIME);
-        sessions.insert(
+        // Forget expired tokens at most once a second: scanning them all on every issue made
+        // issuing slower the more tokens were issued.
+        if sessions
+            .pruned_at
+            .is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
+        {
+            sessions
+                .by_code
+                .retain(|_, s| s.issued_at.elapsed() < LINK_TOKEN_LIFETIME);
+            sessions.pruned_at = Some(Instant::now());
+        }
+        sessions.by_code.insert(
             code.clone(),
             LinkSession {
                 user_id,
@@ -93,7 +110,7 @@ impl EmulatorState {
     /// Marks the token behind `code` used, if it still may be; returns its user id.
     pub fn redeem_link_session(&self, code: &str) -> Result<String, RedeemError> {
         let mut sessions = lock(&self.link_sessions);
-        let session = sessions.get_mut(code).ok_or(RedeemError::Unknown)?;
+        let session = sessions.by_code.get_mut(code).ok_or(RedeemError::Unknown)?;
         if session.used {
             return Err(RedeemError::Used);
         }
@@ -227,6 +244,7 @@ mod tests {
             .checked_sub(Duration::from_secs(11 * 60))
             .expect("the clock is past eleven minutes");
         lock(&state.link_sessions)
+            .by_code
             .get_mut(&code)
             .expect("issued")
             .issued_at = eleven_minutes_ago;
