@@ -14,6 +14,7 @@
 //! this module render on the server too.
 
 mod events;
+mod link_url;
 mod overlay;
 mod payload;
 mod token;
@@ -26,6 +27,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{HtmlIFrameElement, MessageEvent};
 
 pub use events::{LinkEvent, LinkEventType, LinkMessage, MessageError, parse_message};
+pub use link_url::LinkUrl;
 pub use overlay::{BACKDROP_ID, CONTENT_ID, IFRAME_ID, ROOT_ID, STYLE_ID, allow_policy};
 pub use payload::{
     AccessTokenPayload, Account, AccountToken, BrandInfo, DelayedAuthPayload,
@@ -196,15 +198,15 @@ impl MeshLink {
         }
     }
 
-    fn start_session(&self, options: &LinkOptions, url: &url::Url) -> Result<(), String> {
+    fn start_session(&self, options: &LinkOptions, url: &LinkUrl) -> Result<(), String> {
         let window = web_sys::window().ok_or("no browser window")?;
         let document = window.document().ok_or("no document")?;
-        let link_origin = url.origin().ascii_serialization();
+        let link_origin = url.origin();
         let style = link_style(url);
         let (overlay, iframe) = match &options.render_type {
             RenderType::Overlay => {
                 let (overlay, iframe) =
-                    overlay::Overlay::open(&document, url.as_str(), &link_origin, style)
+                    overlay::Overlay::open(&document, &url.href(), &link_origin, style)
                         .map_err(|_| "the Link overlay could not be created".to_string())?;
                 (Some(overlay), iframe)
             }
@@ -216,7 +218,7 @@ impl MeshLink {
                 iframe
                     .set_attribute("allow", &allow_policy(&link_origin))
                     .map_err(|_| "the Link iframe could not be configured".to_string())?;
-                iframe.set_src(url.as_str());
+                iframe.set_src(&url.href());
                 (None, iframe)
             }
         };
