@@ -148,7 +148,16 @@ pub fn ConnectAccount(
                     create_token.dispatch(CreateLinkToken {});
                 }
             >
-                {move || if create_token.pending().get() { "Requesting a link token…" } else { "Connect an account" }}
+                {move || {
+                    if !hydrated.get() {
+                        // Server-rendered: the button works once the page's code has loaded.
+                        "Loading…"
+                    } else if create_token.pending().get() {
+                        "Requesting a link token…"
+                    } else {
+                        "Connect an account"
+                    }
+                }}
             </button>
             <Show when=move || embedded && link.state().get() != LinkState::Closed>
                 <button on:click=move |_| link.request_close()>"Close Link"</button>

@@ -45,3 +45,13 @@ test("with wrong keys the user is told the keys are wrong", async ({ page }) => 
   );
   expect(await page.content()).not.toContain("not-the-right-secret");
 });
+
+test.describe("before the page's code has loaded", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the Connect button says it is loading instead of doing nothing", async ({ page }) => {
+    await page.goto("/");
+    await expect(page.getByRole("button", { name: "Loading…" })).toBeDisabled();
+    await expect(page.getByRole("button", { name: "Connect an account" })).toHaveCount(0);
+  });
+});

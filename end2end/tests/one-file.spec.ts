@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { accounts, connectBroker } from "./helpers";
+import { accounts, connectBroker, waitForHydration } from "./helpers";
 
 // The release binary, copied alone into an empty folder (`scripts/test.sh --release`), serves the
 // whole site from memory: versioned names, precompressed answers and the right caching.
@@ -9,19 +9,28 @@ test("the lone release binary serves a versioned, compressed, cached site and th
   page,
   request,
 }) => {
-  const served: { url: string; encoding?: string; cache?: string }[] = [];
-  page.on("response", (response) => {
-    if (/\/pkg\//.test(response.url())) {
+  const served: { url: string; encoding?: string; cache?: string; bytes: number }[] = [];
+  page.on("requestfinished", async (request) => {
+    const response = await request.response();
+    if (response && /\/pkg\//.test(request.url())) {
       const headers = response.headers();
       served.push({
-        url: response.url(),
+        url: request.url(),
         encoding: headers["content-encoding"],
         cache: headers["cache-control"],
+        bytes: (await request.sizes()).responseBodySize,
       });
     }
   });
   const home = await page.goto("/");
   expect(home?.headers()["cache-control"]).toBe("private, no-store");
+  await waitForHydration(page);
+  await expect.poll(() => served.length).toBeGreaterThanOrEqual(3);
+  // The first load as served (wasm + JS + CSS, brotli): 260 KB today. Pinned so it cannot grow
+  // unnoticed; the lean-first-load work brings it under 120 KB.
+  const firstLoad = served.reduce((sum, file) => sum + file.bytes, 0);
+  expect(firstLoad).toBeGreaterThan(0);
+  expect(firstLoad, `first load ${firstLoad} bytes`).toBeLessThanOrEqual(270_000);
 
   await connectBroker(page, "Robinhood");
   await expect(accounts(page)).toHaveCount(1);
