@@ -133,9 +133,14 @@ pub(crate) mod ssr {
         Ok(SecretString::from(value))
     }
 
-    fn text(field: &str, value: String) -> Result<String, AppError> {
+    /// 1 to [`MAX_TEXT_CHARS`] characters, none of them control characters.
+    fn is_text(value: &str) -> bool {
         let chars = value.chars().count();
-        if chars == 0 || chars > MAX_TEXT_CHARS || value.chars().any(char::is_control) {
+        chars > 0 && chars <= MAX_TEXT_CHARS && !value.chars().any(char::is_control)
+    }
+
+    fn text(field: &str, value: String) -> Result<String, AppError> {
+        if !is_text(&value) {
             return Err(AppError::invalid(format!(
                 "{field} must be 1 to {MAX_TEXT_CHARS} characters of text."
             )));
@@ -202,9 +207,17 @@ pub(crate) mod ssr {
             .enumerate()
             .map(|(i, entry)| {
                 let field = |name: &str| format!("accountTokens[{i}].{name}");
+                let account_id = text(&field("account.accountId"), entry.account.account_id)?;
+                // A missing or unusable name is decoration: show the account id instead.
+                let name = entry.account.account_name;
+                let account_name = if is_text(&name) {
+                    name
+                } else {
+                    account_id.clone()
+                };
                 Ok(NewAccount {
-                    account_id: text(&field("account.accountId"), entry.account.account_id)?,
-                    account_name: text(&field("account.accountName"), entry.account.account_name)?,
+                    account_id,
+                    account_name,
                     cash: amount(&field("account.cash"), entry.account.cash)?,
                     fund: amount(&field("account.fund"), entry.account.fund)?,
                     token_id: optional_text(&field("tokenId"), entry.token_id)?,
@@ -357,6 +370,16 @@ pub(crate) mod ssr {
             let mut control = payload(vec![entry("a")]);
             control.broker_type = "robin\u{0}hood".into();
             assert!(refused(control).starts_with("brokerType"));
+        }
+
+        #[test]
+        fn a_missing_or_unusable_account_name_falls_back_to_the_account_id() {
+            for name in ["", "bad\u{0}name"] {
+                let mut nameless = entry("acc-7");
+                nameless.account.account_name = name.into();
+                let accounts = validate_accounts(payload(vec![nameless])).unwrap();
+                assert_eq!(accounts.accounts[0].account_name, "acc-7");
+            }
         }
 
         #[test]

@@ -310,3 +310,26 @@ async fn a_pending_connection_is_listed_and_deleted_locally() {
     assert_eq!(response.status(), 200);
     assert!(list(&app, &user).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_payload_without_branding_or_names_still_saves_the_tokens() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let body = json!({ "payload": { "accessToken": {
+        "accountTokens": [{
+            "account": { "accountId": "acc-plain", "accountName": null, "cash": "12.50" },
+            "accessToken": "token-kept",
+        }],
+        "brokerType": "robinhood",
+        "brokerName": "Robinhood",
+        "fieldFromANewerLink": { "any": "thing" },
+    }}});
+    let response = save(&app, &user, body).await;
+    let status = response.status();
+    assert_eq!(status, 200, "{}", response.text().await.unwrap());
+    let listed = list(&app, &user).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].account_name.as_deref(), Some("acc-plain"));
+    assert_eq!(listed[0].cash, None);
+    assert!(listed[0].broker_logo.is_none());
+}

@@ -250,6 +250,51 @@ mod tests {
     }
 
     #[test]
+    fn odd_decoration_is_dropped_and_the_tokens_are_kept() {
+        let message = parse_message(json!({
+            "type": "brokerageAccountAccessToken",
+            "payload": {
+                "accountTokens": [{
+                    "account": {"accountId": "acc-1", "accountName": null, "cash": "12.50", "fund": {"x": 1}, "extra": true},
+                    "accessToken": "at-secret"
+                }],
+                "brokerType": "robinhood",
+                "brokerName": "Robinhood",
+                "somethingNew": [1, 2]
+            }
+        }))
+        .unwrap();
+        let LinkMessage::IntegrationConnected(IntegrationConnected::AccessToken(payload)) = message
+        else {
+            panic!("expected an access token payload, got {message:?}");
+        };
+        assert_eq!(payload.broker_brand_info, crate::link::BrandInfo::default());
+        let token = &payload.account_tokens[0];
+        assert_eq!(token.access_token, "at-secret");
+        assert_eq!(token.account.account_name, "");
+        assert_eq!((token.account.cash, token.account.fund), (None, None));
+
+        let odd_brand = parse_message(json!({
+            "type": "delayedAuthentication",
+            "payload": {"refreshToken": "rt-x", "brokerType": "coinbase", "brokerName": "Coinbase", "brokerBrandInfo": {"brokerLogo": 7}}
+        }));
+        assert!(odd_brand.is_ok(), "{odd_brand:?}");
+    }
+
+    #[test]
+    fn tokens_stay_strict() {
+        let message = parse_message(json!({
+            "type": "brokerageAccountAccessToken",
+            "payload": {
+                "accountTokens": [{"account": {"accountId": "acc-1"}, "accessToken": 42}],
+                "brokerType": "robinhood",
+                "brokerName": "Robinhood"
+            }
+        }));
+        assert!(message.is_err(), "{message:?}");
+    }
+
+    #[test]
     fn delayed_auth_parses_and_redacts() {
         let message = parse_message(json!({
             "type": "delayedAuthentication",

@@ -4,7 +4,19 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Reads a decorative field (a name, a balance, branding) leniently: `null` or a value of another
+/// type reads as absent instead of failing the whole payload, so the tokens beside it are never
+/// lost for a logo. Tokens and ids stay strict.
+fn decoration<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(T::deserialize(value).unwrap_or_default())
+}
 
 /// `Account`: the account a token opens.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -12,16 +24,29 @@ use serde::{Deserialize, Serialize};
 pub struct Account {
     /// The institution's account id.
     pub account_id: String,
-    /// A display name for the account.
+    /// A display name for the account; empty when Link sent none.
+    #[serde(default, deserialize_with = "decoration")]
     pub account_name: String,
-    /// Fund value, when Link reports it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Fund value, when Link reports it as a number.
+    #[serde(
+        default,
+        deserialize_with = "decoration",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fund: Option<f64>,
-    /// Cash value, when Link reports it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Cash value, when Link reports it as a number.
+    #[serde(
+        default,
+        deserialize_with = "decoration",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cash: Option<f64>,
     /// True when the user reconnected an account connected before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "decoration",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_reconnected: Option<bool>,
 }
 
@@ -85,7 +110,8 @@ pub struct BrandInfo {
 pub struct AccessTokenPayload {
     /// One entry per connected account.
     pub account_tokens: Vec<AccountToken>,
-    /// The broker's branding.
+    /// The broker's branding; empty when absent or unreadable.
+    #[serde(default, deserialize_with = "decoration")]
     pub broker_brand_info: BrandInfo,
     /// Lifetime of the access tokens, when they expire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,7 +138,8 @@ pub struct DelayedAuthPayload {
     pub broker_type: String,
     /// The broker's display name.
     pub broker_name: String,
-    /// The broker's branding.
+    /// The broker's branding; empty when absent or unreadable.
+    #[serde(default, deserialize_with = "decoration")]
     pub broker_brand_info: BrandInfo,
 }
 
