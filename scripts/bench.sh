@@ -144,7 +144,9 @@ run() {
     "$([ -n "$bad" ] && echo "NOT ALL 2xx: $bad" || echo ok)"
 }
 
-printf '\n## Load (wrk, %ss per run, loopback, %s)\n\n' "$DURATION" "${BENCH_DATABASE_URL:+PostgreSQL}${BENCH_DATABASE_URL:-SQLite}"
+database=SQLite
+[ -n "${BENCH_DATABASE_URL:-}" ] && database=PostgreSQL
+printf '\n## Load (wrk, %ss per run, loopback, %s)\n\n' "$DURATION" "$database"
 printf '%-30s %5s %12s %10s %10s  %s\n' endpoint conns req/s p50 p99 answers
 for conns in 32 256; do
   run "GET / (3 accounts)" "$app" / GET "$conns"
