@@ -328,16 +328,13 @@ impl TokenVault {
                 }
             })
             .collect();
-        self.save(Save {
-            user_id: user_id.to_string(),
-            broker_type: broker.broker_type.clone(),
-            broker_name: broker.broker_name.clone(),
-            broker_logo: broker.logo.clone(),
-            key_id: self.cipher.key_id().to_string(),
-            connected_at: now,
-            refresh_expires_at: connected.refresh_expires_in_seconds.map(|s| after(now, s)),
+        self.save(
+            user_id,
+            broker,
+            now,
+            connected.refresh_expires_in_seconds,
             rows,
-        })
+        )
         .await
     }
 
@@ -360,15 +357,12 @@ impl TokenVault {
             },
         );
         let saved = self
-            .save(Save {
-                user_id: user_id.to_string(),
-                broker_type: broker.broker_type.clone(),
-                broker_name: broker.broker_name.clone(),
-                broker_logo: broker.logo.clone(),
-                key_id: self.cipher.key_id().to_string(),
-                connected_at: now,
-                refresh_expires_at: pending.refresh_expires_in_seconds.map(|s| after(now, s)),
-                rows: vec![SealedRow {
+            .save(
+                user_id,
+                broker,
+                now,
+                pending.refresh_expires_in_seconds,
+                vec![SealedRow {
                     id: Uuid::new_v4().to_string(),
                     account_id: PENDING_ACCOUNT.to_string(),
                     account_name: None,
@@ -379,7 +373,7 @@ impl TokenVault {
                     token_id: None,
                     expires_at: None,
                 }],
-            })
+            )
             .await?;
         saved.into_iter().next().ok_or_else(|| {
             VaultError::Database(sqlx::Error::Protocol(
@@ -388,8 +382,26 @@ impl TokenVault {
         })
     }
 
-    /// Writes one save, all or nothing; returns once it is committed.
-    async fn save(&self, save: Save) -> Result<Vec<Connection>, VaultError> {
+    /// Writes `rows` of `broker` for `user_id` as one save, all or nothing, replacing the
+    /// user's pending connection of that broker; returns once it is committed.
+    async fn save(
+        &self,
+        user_id: &str,
+        broker: &BrokerInfo,
+        now: i64,
+        refresh_expires_in_seconds: Option<u64>,
+        rows: Vec<SealedRow>,
+    ) -> Result<Vec<Connection>, VaultError> {
+        let save = Save {
+            user_id: user_id.to_string(),
+            broker_type: broker.broker_type.clone(),
+            broker_name: broker.broker_name.clone(),
+            broker_logo: broker.logo.clone(),
+            key_id: self.cipher.key_id().to_string(),
+            connected_at: now,
+            refresh_expires_at: refresh_expires_in_seconds.map(|s| after(now, s)),
+            rows,
+        };
         let stored = match &self.store {
             Store::Sqlite { writer, .. } => writer.save(save).await?,
             Store::Postgres(pool) => {
