@@ -458,12 +458,45 @@ fn utc(seconds: i64) -> String {
     )
 }
 
+/// Why a Disconnect posted as a plain HTML form failed, from the query of the page it returns to
+/// (`__path` and `__err`, where server functions put a form's error). The sentence is chosen
+/// here from the error's kind, never copied from the URL, so a crafted link cannot put words in
+/// the page.
+pub fn no_script_disconnect_failure(path: Option<&str>, error: Option<&str>) -> Option<String> {
+    use base64::Engine;
+    use leptos::server_fn::ServerFn;
+    use leptos::server_fn::error::FromServerFnError;
+
+    if path != Some(<Disconnect as ServerFn>::PATH) {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE
+        .decode(error?)
+        .ok()?;
+    let sentence = match AppError::de(bytes.into()).kind {
+        crate::error::ErrorKind::NotFound => {
+            "That connection does not exist (it may already be disconnected)."
+        }
+        crate::error::ErrorKind::MeshRefused | crate::error::ErrorKind::MeshUnreachable => {
+            "Mesh could not revoke the connection, so the account is still connected. Please try again shortly."
+        }
+        _ => "The account could not be disconnected. Please try again.",
+    };
+    Some(sentence.to_string())
+}
+
 /// The persisted accounts: refetched whenever a save or a disconnect completes, with the
-/// saving progress and every error in words.
+/// saving progress and every error in words. Disconnect works as plain HTML forms before the
+/// island hydrates (or without JavaScript): a `GET ?disconnect=<id>` asks for confirmation, and
+/// the confirmation posts to the server function.
 #[component]
 pub fn ConnectedAccounts(
     /// The action that stores what Link captured (dispatched by the Connect button).
     save: ServerAction<SaveConnection>,
+    /// The connection whose Disconnect starts out asking for confirmation.
+    confirm_disconnect: Option<String>,
+    /// Why a Disconnect posted without JavaScript failed, when it did.
+    disconnect_failed: Option<String>,
 ) -> impl IntoView {
     let disconnect = ServerAction::<Disconnect>::new();
     let connections = Resource::new(
@@ -471,12 +504,18 @@ pub fn ConnectedAccounts(
         |_| list_connections(),
     );
     let save_error = move || save.value().get().and_then(Result::err).map(|e| e.message);
+    // Until a Disconnect runs here, only the no-script failure worded by the server is shown:
+    // Leptos would also read an error from the page's URL, and anyone can write a URL.
     let disconnect_error = move || {
-        disconnect
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.message)
+        if disconnect.version().get() == 0 && disconnect.input().with(Option::is_none) {
+            disconnect_failed.clone()
+        } else {
+            disconnect
+                .value()
+                .get()
+                .and_then(Result::err)
+                .map(|e| e.message)
+        }
     };
     // Link hands the tokens over once: keep the last payload (in memory, never in the page)
     // until the server has it, so a failed save can be retried instead of lost.
@@ -526,8 +565,11 @@ pub fn ConnectedAccounts(
                         } else {
                             view! {
                                 <ul class="accounts" aria-label="Connected accounts">
-                                    {list.into_iter().map(|connection| view! {
-                                        <li class="card"><ConnectionItem connection disconnect/></li>
+                                    {list.into_iter().map(|connection| {
+                                        let confirming = confirm_disconnect.as_deref() == Some(connection.id.as_str());
+                                        view! {
+                                            <li class="card"><ConnectionItem connection disconnect confirming/></li>
+                                        }
                                     }).collect_view()}
                                 </ul>
                             }.into_any()
@@ -539,13 +581,17 @@ pub fn ConnectedAccounts(
     }
 }
 
-/// One connection: logo, account, balances, dates, and a disconnect button that asks first.
+/// One connection: logo, account, balances, dates, and a Disconnect button that asks first.
+/// Both steps are forms, so they work before the page's code has loaded; once it has, they run
+/// in place without reloading the page.
 #[component]
 fn ConnectionItem(
     connection: ConnectionSummary,
     disconnect: ServerAction<Disconnect>,
+    /// Start on the confirmation step.
+    confirming: bool,
 ) -> impl IntoView {
-    let confirming = RwSignal::new(false);
+    let confirming = RwSignal::new(confirming);
     let label = connection
         .account_name
         .clone()
@@ -587,27 +633,48 @@ fn ConnectionItem(
             </div>
             <Show
                 when=move || confirming.get()
-                fallback=move || view! {
-                    <button class="danger" disabled=busy on:click=move |_| confirming.set(true)>
-                        {move || if busy.get() { "Disconnecting…" } else { "Disconnect" }}
-                    </button>
+                fallback={
+                    let id = id.clone();
+                    move || view! {
+                        // Without JavaScript: reloads the page with `?disconnect=<id>`, which
+                        // renders the confirmation.
+                        <form
+                            method="get"
+                            on:submit=move |event| {
+                                event.prevent_default();
+                                confirming.set(true);
+                            }
+                        >
+                            <input type="hidden" name="disconnect" value=id.clone()/>
+                            <button type="submit" class="danger" disabled=busy>
+                                {move || if busy.get() { "Disconnecting…" } else { "Disconnect" }}
+                            </button>
+                        </form>
+                    }
                 }
             >
                 <div class="confirm" role="group" aria-label=question.clone()>
                     <span>{question.clone()}</span>
-                    <button
-                        class="danger"
-                        on:click={
-                            let id = id.clone();
-                            move |_| {
-                                confirming.set(false);
-                                disconnect.dispatch(Disconnect { id: id.clone() });
-                            }
+                    // Posts to `/api/disconnect`; without JavaScript the server redirects back.
+                    {
+                        let id = id.clone();
+                        view! {
+                            <ActionForm action=disconnect on:submit=move |_| confirming.set(false)>
+                                <input type="hidden" name="id" value=id/>
+                                <button type="submit" class="danger">"Yes, disconnect"</button>
+                            </ActionForm>
+                        }
+                    }
+                    // Without JavaScript: reloads the page without the question.
+                    <form
+                        method="get"
+                        on:submit=move |event| {
+                            event.prevent_default();
+                            confirming.set(false);
                         }
                     >
-                        "Yes, disconnect"
-                    </button>
-                    <button on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        <button type="submit">"Cancel"</button>
+                    </form>
                 </div>
             </Show>
         </div>

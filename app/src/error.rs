@@ -49,11 +49,13 @@ pub struct AppError {
 }
 
 impl AppError {
-    /// An error of `kind`; on the server it also sets the response status.
+    /// An error of `kind`; on the server it also sets the response status, except for a plain
+    /// HTML form post, which the server function answers with a redirect back to its page.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         #[cfg(feature = "ssr")]
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
             && let Ok(status) = axum::http::StatusCode::from_u16(kind.status())
+            && !ssr::is_form_post()
         {
             response.set_status(status);
         }
@@ -102,6 +104,18 @@ pub(crate) mod ssr {
     use server::mesh::MeshError;
 
     use super::{AppError, ErrorKind};
+
+    /// A POST from an HTML form (it accepts HTML, where the page's code asks for JSON).
+    pub fn is_form_post() -> bool {
+        leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts.method == axum::http::Method::POST
+                && parts
+                    .headers
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|accept| accept.to_str().ok())
+                    .is_some_and(|accept| accept.contains("text/html"))
+        })
+    }
 
     /// Logs `error` (never the secret: no `MeshError` holds it) and returns the user's sentence.
     pub fn from_mesh(action: &str, error: MeshError) -> AppError {

@@ -1,4 +1,7 @@
 //! The Leptos app: the HTML shell, the router and the home page that composes the features.
+//!
+//! It renders in islands mode: the server renders every page, and only [`panel::AccountsPanel`]
+//! hydrates in the browser, so the wasm holds that island and nothing else.
 
 pub mod accounts;
 #[cfg(feature = "ssr")]
@@ -7,6 +10,7 @@ pub mod connect;
 pub mod error;
 pub mod link;
 pub mod model;
+pub mod panel;
 #[cfg(feature = "ssr")]
 pub mod router;
 #[cfg(feature = "ssr")]
@@ -15,12 +19,19 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::hooks::use_query_map;
 use leptos_router::{SsrMode, StaticSegment};
 
-use crate::accounts::{ConnectedAccounts, SaveConnection};
-use crate::connect::{ConnectAccount, get_link_settings};
-use crate::link::IntegrationConnected;
+use crate::connect::get_link_settings;
 use crate::model::MeshMode;
+use crate::panel::AccountsPanel;
+
+/// Hydrates the page's islands; the browser entry (`src/lib.rs`) calls it once the wasm has
+/// loaded. Calling it from there also links this crate's islands into the wasm.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_islands() {
+    leptos::mount::hydrate_islands();
+}
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -35,7 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)
                 />
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -78,8 +89,7 @@ fn NotFound() -> impl IntoView {
     view! { <p>"Page not found."</p> }
 }
 
-/// The home page: which Mesh is in use, the Connect button and the connected accounts.
-/// What Link captures goes straight to the `save_connection` action; the list refetches.
+/// The home page: which Mesh is in use, then the [`AccountsPanel`] island.
 /// At `/embedded` Link renders inside the page instead of the overlay.
 #[component]
 fn HomePage(
@@ -88,9 +98,13 @@ fn HomePage(
     embedded: bool,
 ) -> impl IntoView {
     let settings = Resource::new(|| (), |_| get_link_settings());
-    let save = ServerAction::<SaveConnection>::new();
-    let on_connected = Callback::new(move |payload: IntegrationConnected| {
-        save.dispatch(SaveConnection { payload });
+    let query = use_query_map();
+    let confirm_disconnect = query.with_untracked(|query| query.get("disconnect"));
+    let disconnect_failed = query.with_untracked(|query| {
+        crate::accounts::no_script_disconnect_failure(
+            query.get_str("__path"),
+            query.get_str("__err"),
+        )
     });
     view! {
         <header>
@@ -104,13 +118,20 @@ fn HomePage(
         </header>
         <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
             {move || {
+                let (confirm_disconnect, disconnect_failed) =
+                    (confirm_disconnect.clone(), disconnect_failed.clone());
                 settings
                     .get()
                     .map(|settings| match settings {
                         Ok(settings) => {
                             view! {
                                 <MeshModeBanner mode=settings.mode/>
-                                <ConnectAccount settings on_connected embedded/>
+                                <AccountsPanel
+                                    settings
+                                    embedded
+                                    confirm_disconnect
+                                    disconnect_failed
+                                />
                             }
                                 .into_any()
                         }
@@ -121,7 +142,6 @@ fn HomePage(
                     })
             }}
         </Suspense>
-        <ConnectedAccounts save/>
     }
 }
 

@@ -1,0 +1,34 @@
+//! The page's only island: the Connect button and the accounts list. They share the action that
+//! saves what Link captured, so they hydrate together; the rest of the page is plain HTML that
+//! ships no code to the browser.
+
+use leptos::prelude::*;
+
+use crate::accounts::{ConnectedAccounts, SaveConnection};
+use crate::connect::ConnectAccount;
+use crate::link::IntegrationConnected;
+use crate::model::LinkSettings;
+
+/// Connect an account, and the accounts it connected. Its props are serialized into the page
+/// and read back when the island hydrates.
+#[island]
+pub fn AccountsPanel(
+    /// Which Mesh is in use and where Link may come from.
+    settings: LinkSettings,
+    /// Render Link inside the page instead of the overlay.
+    embedded: bool,
+    /// The connection whose Disconnect asks for confirmation (`?disconnect=<id>`, the no-script
+    /// path of the Disconnect button).
+    confirm_disconnect: Option<String>,
+    /// Why a Disconnect posted as a plain form failed, when it did.
+    disconnect_failed: Option<String>,
+) -> impl IntoView {
+    let save = ServerAction::<SaveConnection>::new();
+    let on_connected = Callback::new(move |payload: IntegrationConnected| {
+        save.dispatch(SaveConnection { payload });
+    });
+    view! {
+        <ConnectAccount settings on_connected embedded/>
+        <ConnectedAccounts save confirm_disconnect disconnect_failed/>
+    }
+}
