@@ -2,6 +2,8 @@
 # The project's benchmark (not part of the test command): builds the release binary, starts it
 # alone in an empty folder in emulator mode on loopback, and prints
 #   - each front-end file's raw, gzip and brotli size, and the first load as served to a browser;
+#   - the time from navigation until the Connect button can open Link, in Chromium on a slow phone
+#     network (1.6 Mbps down, 150 ms round trip), the median of 5 cold loads;
 #   - the binary size, the time from a cold start to the first response, and the idle RSS;
 #   - requests/s with p50 and p99 latency at 32 and 256 connections (wrk) for GET / (a user with
 #     3 accounts), create_link_token (against the embedded emulator, whose own linktoken rate is
@@ -94,6 +96,10 @@ for asset in $(grep -oE '/pkg/[^"]+\.(js|wasm|css)' <<<"$page" | sort -u); do
   total=$((total + bytes))
 done
 printf '%-48s %9s bytes\n' "total (wasm + JS + CSS)" "$total"
+
+printf '\n## Time until Connect can open Link (Chromium, 1.6 Mbps down, 150 ms RTT, cold cache)\n\n'
+install_test_tools
+(cd end2end && node bench/time-to-interactive.mjs "$app" 5)
 
 # ---- Load ------------------------------------------------------------------------------------------
 cookie="$(curl -fsS -D - -o /dev/null -X POST "$app/api/link_settings" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')"

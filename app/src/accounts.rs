@@ -2,7 +2,9 @@
 //! once, encrypted, and never come back), `list_connections` shows summaries, `disconnect`
 //! revokes at Mesh and forgets.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use crate::error::AppError;
 use crate::link::IntegrationConnected;
@@ -464,10 +466,9 @@ fn utc(seconds: i64) -> String {
 /// the page.
 pub fn no_script_disconnect_failure(path: Option<&str>, error: Option<&str>) -> Option<String> {
     use base64::Engine;
-    use leptos::server_fn::ServerFn;
     use leptos::server_fn::error::FromServerFnError;
 
-    if path != Some(<Disconnect as ServerFn>::PATH) {
+    if path != Some(Disconnect::PATH) {
         return None;
     }
     let bytes = base64::engine::general_purpose::URL_SAFE
@@ -485,7 +486,7 @@ pub fn no_script_disconnect_failure(path: Option<&str>, error: Option<&str>) -> 
     Some(sentence.to_string())
 }
 
-/// The persisted accounts: refetched whenever a save or a disconnect completes, with the
+/// The persisted accounts, read again whenever a save or a disconnect completes, with the
 /// saving progress and every error in words. Disconnect works as plain HTML forms before the
 /// island hydrates (or without JavaScript): a `GET ?disconnect=<id>` asks for confirmation, and
 /// the confirmation posts to the server function.
@@ -493,16 +494,28 @@ pub fn no_script_disconnect_failure(path: Option<&str>, error: Option<&str>) -> 
 pub fn ConnectedAccounts(
     /// The action that stores what Link captured (dispatched by the Connect button).
     save: ServerAction<SaveConnection>,
+    /// The list as the server read it when it rendered the page.
+    connections: Vec<ConnectionSummary>,
+    /// Why the server could not read the list, when it could not.
+    connections_failed: Option<String>,
     /// The connection whose Disconnect starts out asking for confirmation.
     confirm_disconnect: Option<String>,
     /// Why a Disconnect posted without JavaScript failed, when it did.
     disconnect_failed: Option<String>,
 ) -> impl IntoView {
     let disconnect = ServerAction::<Disconnect>::new();
-    let connections = Resource::new(
-        move || (save.version().get(), disconnect.version().get()),
-        |_| list_connections(),
-    );
+    let reload = ServerAction::<ListConnections>::new();
+    Effect::new(move || {
+        if save.version().get() + disconnect.version().get() > 0 {
+            reload.dispatch(ListConnections {});
+        }
+    });
+    let connections = move || match reload.value().get() {
+        Some(result) => result.map_err(|error| error.message),
+        None => connections_failed
+            .clone()
+            .map_or_else(|| Ok(connections.clone()), Err),
+    };
     let save_error = move || save.value().get().and_then(Result::err).map(|e| e.message);
     // Until a Disconnect runs here, only the no-script failure worded by the server is shown:
     // Leptos would also read an error from the page's URL, and anyone can write a URL.
@@ -539,44 +552,37 @@ pub fn ConnectedAccounts(
     view! {
         <section aria-labelledby="accounts-heading">
             <h2 id="accounts-heading">"Connected accounts"</h2>
-            <Show when=move || save.pending().get()>
+            {move || save.pending().get().then(|| view! {
                 <p class="status" aria-live="polite">"Saving your account…"</p>
-            </Show>
+            })}
             {move || save_error().map(|message| view! {
                 <p class="error-text" role="alert">
                     "Could not save the account: " {message} " "
-                    <Show when=move || unsaved.with(Option::is_some)>
+                    {move || unsaved.with(Option::is_some).then(|| view! {
                         <button on:click=retry>"Try again"</button>
-                    </Show>
+                    })}
                 </p>
             })}
             {move || disconnect_error().map(|message| view! {
                 <p class="error-text" role="alert">{message}</p>
             })}
-            <Transition fallback=|| view! { <p class="status">"Loading accounts…"</p> }>
-                <ErrorBoundary fallback=|errors| view! {
-                    <p class="error-text" role="alert">
-                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join(" ")}
-                    </p>
-                }>
-                    {move || connections.get().map(|result| result.map(|list| {
-                        if list.is_empty() {
-                            view! { <p class="empty">"No accounts connected yet."</p> }.into_any()
-                        } else {
+            // `EitherOf3` rather than `into_any()`: only the rendering paths in use reach the wasm.
+            {move || match connections() {
+                Err(message) => EitherOf3::A(view! { <p class="error-text" role="alert">{message}</p> }),
+                Ok(list) if list.is_empty() => {
+                    EitherOf3::B(view! { <p class="empty">"No accounts connected yet."</p> })
+                }
+                Ok(list) => EitherOf3::C(view! {
+                    <ul class="accounts" aria-label="Connected accounts">
+                        {list.into_iter().map(|connection| {
+                            let confirming = confirm_disconnect.as_deref() == Some(connection.id.as_str());
                             view! {
-                                <ul class="accounts" aria-label="Connected accounts">
-                                    {list.into_iter().map(|connection| {
-                                        let confirming = confirm_disconnect.as_deref() == Some(connection.id.as_str());
-                                        view! {
-                                            <li class="card"><ConnectionItem connection disconnect confirming/></li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
-                        }
-                    }))}
-                </ErrorBoundary>
-            </Transition>
+                                <li class="card"><ConnectionItem connection disconnect confirming/></li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }),
+            }}
         </section>
     }
 }
@@ -655,14 +661,24 @@ fn ConnectionItem(
             >
                 <div class="confirm" role="group" aria-label=question.clone()>
                     <span>{question.clone()}</span>
-                    // Posts to `/api/disconnect`; without JavaScript the server redirects back.
+                    // Without JavaScript: posts to `/api/disconnect`, which redirects back. With
+                    // it, the action runs in place (what `ActionForm` does, without the generic
+                    // form parsing it would add to the wasm).
                     {
-                        let id = id.clone();
+                        let (id, field) = (id.clone(), id.clone());
                         view! {
-                            <ActionForm action=disconnect on:submit=move |_| confirming.set(false)>
-                                <input type="hidden" name="id" value=id/>
+                            <form
+                                method="post"
+                                action=Disconnect::url()
+                                on:submit=move |event| {
+                                    event.prevent_default();
+                                    confirming.set(false);
+                                    disconnect.dispatch(Disconnect { id: id.clone() });
+                                }
+                            >
+                                <input type="hidden" name="id" value=field/>
                                 <button type="submit" class="danger">"Yes, disconnect"</button>
-                            </ActionForm>
+                            </form>
                         }
                     }
                     // Without JavaScript: reloads the page without the question.
@@ -683,7 +699,27 @@ fn ConnectionItem(
 
 #[cfg(test)]
 mod tests {
-    use super::{money, utc};
+    use super::{money, no_script_disconnect_failure, utc};
+
+    #[test]
+    fn a_no_script_failure_is_worded_by_its_kind_never_by_the_url() {
+        use base64::Engine;
+        let encoded = |json: &str| base64::engine::general_purpose::URL_SAFE.encode(json);
+        let forged = encoded(r#"{"kind":"NotFound","message":"Call 555-0100"}"#);
+        assert_eq!(
+            no_script_disconnect_failure(Some("/api/disconnect"), Some(&forged)).as_deref(),
+            Some("That connection does not exist (it may already be disconnected).")
+        );
+        assert_eq!(
+            no_script_disconnect_failure(Some("/api/save_connection"), Some(&forged)),
+            None
+        );
+        assert_eq!(
+            no_script_disconnect_failure(Some("/api/disconnect"), Some("%%not base64")),
+            None
+        );
+        assert_eq!(no_script_disconnect_failure(None, None), None);
+    }
 
     #[test]
     fn money_groups_thousands_and_rounds_to_cents() {

@@ -159,9 +159,9 @@ pub fn ConnectAccount(
                     }
                 }}
             </button>
-            <Show when=move || embedded && link.state().get() != LinkState::Closed>
+            {move || (embedded && link.state().get() != LinkState::Closed).then(|| view! {
                 <button on:click=move |_| link.request_close()>"Close Link"</button>
-            </Show>
+            })}
             <p class="status" class:error=failed role="status" aria-live="polite">
                 {status}
             </p>
@@ -175,18 +175,18 @@ pub fn ConnectAccount(
                 title="Mesh Link"
             ></iframe>
         })}
-        <Show when=move || !timeline.with(Vec::is_empty)>
+        {move || (!timeline.with(Vec::is_empty)).then(|| view! {
             <section aria-labelledby="timeline-heading">
                 <h2 id="timeline-heading">"What Link reported this time"</h2>
                 <ol class="timeline" aria-label="Link events">
-                    <For each=move || timeline.get().into_iter().enumerate() key=|(i, _)| *i let((_, entry))>
+                    {timeline.get().into_iter().map(|entry| view! {
                         <li>
                             <code>{entry.label}</code>
                             {entry.detail.map(|detail| format!(" — {detail}"))}
                         </li>
-                    </For>
+                    }).collect_view()}
                 </ol>
             </section>
-        </Show>
+        })}
     }
 }

@@ -22,6 +22,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::hooks::use_query_map;
 use leptos_router::{SsrMode, StaticSegment};
 
+use crate::accounts::list_connections;
 use crate::connect::get_link_settings;
 use crate::model::MeshMode;
 use crate::panel::AccountsPanel;
@@ -98,6 +99,7 @@ fn HomePage(
     embedded: bool,
 ) -> impl IntoView {
     let settings = Resource::new(|| (), |_| get_link_settings());
+    let connections = Resource::new(|| (), |_| list_connections());
     let query = use_query_map();
     let confirm_disconnect = query.with_untracked(|query| query.get("disconnect"));
     let disconnect_failed = query.with_untracked(|query| {
@@ -115,11 +117,20 @@ fn HomePage(
                 " · "
                 <A href="/embedded">"Embedded"</A>
             </nav>
+            <noscript>
+                <p class="status">
+                    "Connecting an account needs JavaScript. The accounts below work without it."
+                </p>
+            </noscript>
         </header>
         <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
             {move || {
                 let (confirm_disconnect, disconnect_failed) =
                     (confirm_disconnect.clone(), disconnect_failed.clone());
+                let (connections, connections_failed) = match connections.get()? {
+                    Ok(list) => (list, None),
+                    Err(error) => (Vec::new(), Some(error.message)),
+                };
                 settings
                     .get()
                     .map(|settings| match settings {
@@ -129,6 +140,8 @@ fn HomePage(
                                 <AccountsPanel
                                     settings
                                     embedded
+                                    connections
+                                    connections_failed
                                     confirm_disconnect
                                     disconnect_failed
                                 />

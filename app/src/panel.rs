@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::accounts::{ConnectedAccounts, SaveConnection};
 use crate::connect::ConnectAccount;
 use crate::link::IntegrationConnected;
-use crate::model::LinkSettings;
+use crate::model::{ConnectionSummary, LinkSettings};
 
 /// Connect an account, and the accounts it connected. Its props are serialized into the page
 /// and read back when the island hydrates.
@@ -17,6 +17,10 @@ pub fn AccountsPanel(
     settings: LinkSettings,
     /// Render Link inside the page instead of the overlay.
     embedded: bool,
+    /// The user's connections, as the server read them to render the page.
+    connections: Vec<ConnectionSummary>,
+    /// Why the server could not read them, when it could not.
+    connections_failed: Option<String>,
     /// The connection whose Disconnect asks for confirmation (`?disconnect=<id>`, the no-script
     /// path of the Disconnect button).
     confirm_disconnect: Option<String>,
@@ -29,6 +33,6 @@ pub fn AccountsPanel(
     });
     view! {
         <ConnectAccount settings on_connected embedded/>
-        <ConnectedAccounts save confirm_disconnect disconnect_failed/>
+        <ConnectedAccounts save connections connections_failed confirm_disconnect disconnect_failed/>
     }
 }

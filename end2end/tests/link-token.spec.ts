@@ -53,5 +53,10 @@ test.describe("before the page's code has loaded", () => {
     await page.goto("/");
     await expect(page.getByRole("button", { name: "Loading…" })).toBeDisabled();
     await expect(page.getByRole("button", { name: "Connect an account" })).toHaveCount(0);
+    // Chromium keeps parsing <noscript> as a scripting browser when Playwright turns scripts off,
+    // so its sentence is checked in the markup.
+    expect(await page.locator("noscript").textContent()).toContain(
+      "Connecting an account needs JavaScript.",
+    );
   });
 });
