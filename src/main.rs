@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use app::edge::EdgePolicy;
 use app::model::{LinkSettings, MeshMode};
 use app::router::router;
 use app::state::AppState;
@@ -85,7 +86,18 @@ async fn run() -> Result<(), String> {
         vault: Arc::new(vault),
         link_settings,
     };
-    let app = router(state, session, options);
+    let edge = EdgePolicy {
+        link_frame_src: state
+            .link_settings
+            .emulator_origin
+            .clone()
+            .unwrap_or_else(|| EdgePolicy::MESH_LINK_HOSTS.to_string()),
+        public_url: config.public_url,
+        // `cargo leptos watch` sets LEPTOS_WATCH; only then does the page open the websocket.
+        live_reload_port: std::env::var_os("LEPTOS_WATCH")
+            .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),
+    };
+    let app = router(state, session, edge, options);
     let listener = server::net::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")
     })?;

@@ -12,8 +12,12 @@ pub enum ErrorKind {
     InvalidInput,
     /// 413: the input is too large.
     TooLarge,
+    /// 403: refused, for example a request sent from another site.
+    Forbidden,
     /// 404: not found, or not this user's.
     NotFound,
+    /// 415: the body is not in the format the endpoint reads.
+    UnsupportedMediaType,
     /// 502: Mesh refused or failed.
     MeshRefused,
     /// 503: Mesh could not be reached.
@@ -30,7 +34,9 @@ impl ErrorKind {
         match self {
             Self::InvalidInput => 400,
             Self::TooLarge => 413,
+            Self::Forbidden => 403,
             Self::NotFound => 404,
+            Self::UnsupportedMediaType => 415,
             Self::MeshRefused => 502,
             Self::MeshUnreachable => 503,
             Self::Internal | Self::Network => 500,

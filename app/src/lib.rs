@@ -7,6 +7,8 @@ pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod assets;
 pub mod connect;
+#[cfg(feature = "ssr")]
+pub mod edge;
 pub mod error;
 pub mod link;
 pub mod model;

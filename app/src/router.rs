@@ -11,7 +11,12 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use server::session::{SessionConfig, assign_user_id};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use std::sync::Arc;
+
+use tower_http::compression::CompressionLayer;
+
 use crate::assets::{AssetNames, Site};
+use crate::edge::{EdgePolicy, provide_page_nonce, refuse_cross_site, security_headers};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::{App, shell};
@@ -29,13 +34,20 @@ pub fn asset_names(options: &LeptosOptions) -> AssetNames {
     }
 }
 
-/// Builds the router: server functions get `state` as context; every request gets a user id.
-pub fn router(state: AppState, session: SessionConfig, mut options: LeptosOptions) -> Router {
+/// Builds the router: server functions get `state` as context; every request gets a user id,
+/// passes the forgery check and gets the security headers of `edge`.
+pub fn router(
+    state: AppState,
+    session: SessionConfig,
+    edge: EdgePolicy,
+    mut options: LeptosOptions,
+) -> Router {
+    let edge = Arc::new(edge);
     let names = asset_names(&options);
     // Leptos names the scripts after `output_name`; the shell names the stylesheet after it.
     options.output_name = names.output_name().into();
     let routes = generate_route_list(App);
-    let render_page = leptos_axum::render_app_to_stream({
+    let render_page = leptos_axum::render_app_to_stream_with_context(provide_page_nonce, {
         let options = options.clone();
         move || shell(options.clone())
     });
@@ -58,7 +70,10 @@ pub fn router(state: AppState, session: SessionConfig, mut options: LeptosOption
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.clone());
+                    provide_page_nonce();
+                }
             },
             {
                 let options = options.clone();
@@ -74,6 +89,13 @@ pub fn router(state: AppState, session: SessionConfig, mut options: LeptosOption
             session,
             assign_user_id,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            edge.clone(),
+            refuse_cross_site,
+        ))
+        // Pages and JSON answers; static files arrive precompressed and are left alone.
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(edge, security_headers))
 }
 
 /// Pages and server-function answers hold one user's data: no cache may keep them. Static files

@@ -113,27 +113,39 @@ test("a used link token shows Link's error and exits with its message", async ({
 });
 
 test("a message posted to the page from a third origin is ignored", async ({ page }) => {
-  // A third-party frame posting a forged token message and a forged exit to the page.
-  await page.route("http://third.example.com/**", (route) =>
+  // The page's policy lets only Link's origin into a frame, so the attacker uses a window it
+  // opened instead: it posts a forged token message and a forged exit to its opener.
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { thirdOrigin: string[] }).thirdOrigin = seen;
+    window.addEventListener("message", (event) => {
+      if (event.origin === "http://third.example.com") seen.push(String(event.data?.type));
+    });
+  });
+  const thirdOrigin = () =>
+    page.evaluate(() => (window as unknown as { thirdOrigin: string[] }).thirdOrigin);
+  await page.context().route("http://third.example.com/**", (route) =>
     route.fulfill({
       contentType: "text/html",
       body: `<script>
         const forged = { accountTokens: [{ account: { accountId: "x", accountName: "Forged" }, accessToken: "stolen" }],
           brokerBrandInfo: { brokerLogo: "" }, brokerType: "robinhood", brokerName: "Forged Broker" };
         setInterval(() => {
-          parent.postMessage({ type: "brokerageAccountAccessToken", payload: forged }, "*");
-          parent.postMessage({ type: "done", payload: { page: "forged", errorMessage: "forged exit" } }, "*");
+          opener.postMessage({ type: "brokerageAccountAccessToken", payload: forged }, "*");
+          opener.postMessage({ type: "done", payload: { page: "forged", errorMessage: "forged exit" } }, "*");
         }, 100);
       </script>`,
     }),
   );
+  await page.reload(); // the init script applies from the next navigation on
   await openLink(page);
-  await page.evaluate(() => {
-    const frame = document.createElement("iframe");
-    frame.src = "http://third.example.com/attack";
-    document.body.appendChild(frame);
-  });
-  await page.waitForTimeout(1000);
+  const attacker = page.waitForEvent("popup");
+  await page.evaluate(() => window.open("http://third.example.com/attack", "attacker"));
+  await attacker;
+  // The forged messages do reach the page…
+  await expect.poll(async () => (await thirdOrigin()).length).toBeGreaterThan(4);
+  expect(await thirdOrigin()).toContain("brokerageAccountAccessToken");
+  // …and the Link client ignores every one of them.
   await expect(page.locator("#mesh-link-popup")).toHaveCount(1);
   await expect(page.getByRole("status")).toHaveText("Link is open.");
   expect(await timeline(page)).toEqual(["pageLoaded"]);
@@ -181,9 +193,15 @@ test("open, close, open again: one listener, callbacks fire once", async ({ page
   await expect(accounts(page)).toHaveCount(1);
 });
 
-test("a host origin the emulator does not allow gets no tokens", async ({ page }) => {
-  const tokenMessages: string[] = [];
-  await page.exposeFunction("recordMessage", (type: string) => tokenMessages.push(type));
+test("a host origin the emulator does not allow cannot even frame Link", async ({ page }) => {
+  // Like Mesh's, the emulated Link page names its allowed origins in frame-ancestors: an app on
+  // any other origin gets a refused frame and never a message from it.
+  const messages: string[] = [];
+  const refusals: string[] = [];
+  page.on("console", (message) => {
+    if (message.text().includes("frame-ancestors")) refusals.push(message.text());
+  });
+  await page.exposeFunction("recordMessage", (type: string) => messages.push(type));
   await page.addInitScript(() => {
     window.addEventListener("message", (event) =>
       (window as unknown as { recordMessage: (t: string) => void }).recordMessage(String(event.data?.type)),
@@ -191,13 +209,9 @@ test("a host origin the emulator does not allow gets no tokens", async ({ page }
   });
   await page.goto(DISALLOWED_APP_URL);
   await page.getByRole("button", { name: "Connect an account" }).click();
-  const link = linkFrame(page);
-  await expect(link.getByRole("alert")).toContainText("Domain not allowed");
-  await expect(link.getByRole("button", { name: "Robinhood" })).toHaveCount(0);
-  await link.getByRole("button", { name: "Close" }).last().click();
-  await expect(page.getByRole("status")).toContainText("Link closed: Domain not allowed");
-  expect(tokenMessages).not.toContain("brokerageAccountAccessToken");
-  expect(tokenMessages).toContain("loaded");
+  await expect.poll(() => refusals.join("\n")).toContain("https://app.example.com");
+  await expect(page.getByRole("status")).toHaveText("Opening Link…");
+  expect(messages).toEqual([]);
 });
 
 test("embedded render type: Link in the page's own iframe, closed by a close request", async ({

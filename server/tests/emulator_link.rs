@@ -70,7 +70,13 @@ async fn post(emulator: &RunningEmulator, path: &str, body: Value) -> (u16, Valu
 async fn a_link_token_opens_the_page_once() {
     let (_emulator, client) = start().await;
     let url = link_url(&client).await;
-    let first = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let first = reqwest::get(&url).await.unwrap();
+    // Like Mesh's page, only the allowed origins may frame it.
+    assert_eq!(
+        first.headers()["content-security-policy"],
+        format!("frame-ancestors {HOST}")
+    );
+    let first = first.text().await.unwrap();
     assert!(first.contains("\"error\":null"), "first use works");
     let second = reqwest::get(&url).await.unwrap().text().await.unwrap();
     assert!(second.contains("already used"));

@@ -2,7 +2,7 @@
 //! iframe `allow` policy. The builders run only in the browser (from `open`).
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, HtmlIFrameElement};
+use web_sys::{Document, Element, HtmlElement, HtmlIFrameElement};
 
 use super::token::LinkStyle;
 
@@ -52,6 +52,16 @@ pub struct Overlay {
     style: Element,
 }
 
+/// The nonce the server gave this page's scripts (empty or absent without a nonce policy).
+fn page_nonce(document: &Document) -> Option<String> {
+    let script: HtmlElement = document
+        .query_selector("script[nonce]")
+        .ok()??
+        .dyn_into()
+        .ok()?;
+    Some(script.nonce()).filter(|nonce| !nonce.is_empty())
+}
+
 impl Overlay {
     /// Builds the overlay around a new iframe loading `src` and returns both.
     pub fn open(
@@ -60,8 +70,12 @@ impl Overlay {
         link_origin: &str,
         style: LinkStyle,
     ) -> Result<(Self, HtmlIFrameElement), JsValue> {
-        let sheet = document.create_element("style")?;
+        let sheet: HtmlElement = document.create_element("style")?.dyn_into()?;
         sheet.set_id(STYLE_ID);
+        // Under a Content-Security-Policy that allows styles by nonce, the sheet needs the page's.
+        if let Some(nonce) = page_nonce(document) {
+            sheet.set_nonce(&nonce);
+        }
         sheet.set_text_content(Some(&overlay_css(style)));
         let root = document.create_element("div")?;
         root.set_id(ROOT_ID);
@@ -86,7 +100,13 @@ impl Overlay {
             .body()
             .ok_or_else(|| JsValue::from_str("the document has no <body>"))?
             .append_child(&root)?;
-        Ok((Self { root, style: sheet }, iframe))
+        Ok((
+            Self {
+                root,
+                style: sheet.into(),
+            },
+            iframe,
+        ))
     }
 
     /// Removes the overlay and its style sheet (which lifts the scroll lock).

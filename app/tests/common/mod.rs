@@ -5,19 +5,22 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::edge::EdgePolicy;
 use app::error::AppError;
 use app::model::{LinkSettings, MeshMode};
 use app::router::router;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
 use secrecy::SecretString;
-use server::config::MeshCredentials;
+use server::config::{MeshCredentials, PublicUrl};
 use server::emulator::{self, EmulatorSettings, RunningEmulator};
 use server::mesh::{MeshClient, RetryPolicy, Timeouts};
 use server::session::SessionConfig;
 use server::vault::TokenVault;
 
 pub const SECRET: &str = "sk_sandbox_app-test-secret";
+/// The origin the test app believes it is served at (its `PUBLIC_URL`).
+pub const APP_ORIGIN: &str = "https://app.example.com";
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -78,7 +81,12 @@ impl TestApp {
             .build();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = router(state, session, options);
+        let edge = EdgePolicy {
+            public_url: PublicUrl::from_origins(vec![APP_ORIGIN.into()]),
+            link_frame_src: state.link_settings.emulator_origin.clone().unwrap(),
+            live_reload_port: None,
+        };
+        let app = router(state, session, edge, options);
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
             addr,

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use secrecy::SecretString;
 use url::Url;
 
-use super::{ConfigError, MeshCredentials, VarSource, parse_addr, parse_http_url};
+use super::{ConfigError, MeshCredentials, VarSource, local_spellings, parse_addr, parse_http_url};
 
 /// Default address of the emulator (not 3001, which `cargo leptos watch` uses for live reload).
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3100";
@@ -39,7 +39,7 @@ impl EmulatorSettings {
         )?;
         let allowed_origins = match env.var("MESH_EMULATOR_ALLOWED_ORIGINS") {
             Some(list) => parse_origins(&list)?,
-            None => default_allowed_origins(app_origin),
+            None => local_spellings(app_origin),
         };
         Ok(Self {
             addr,
@@ -84,16 +84,6 @@ pub fn parse_origins(list: &str) -> Result<Vec<String>, ConfigError> {
             Ok(url.origin().ascii_serialization())
         })
         .collect()
-}
-
-/// The app's origin, plus its `localhost` spelling when it is served on 127.0.0.1, since people
-/// type either into the address bar.
-fn default_allowed_origins(app_origin: &str) -> Vec<String> {
-    let mut origins = vec![app_origin.to_string()];
-    if let Some(rest) = app_origin.strip_prefix("http://127.0.0.1") {
-        origins.push(format!("http://localhost{rest}"));
-    }
-    origins
 }
 
 /// `http://ADDR/`: the emulator's API base URL and the origin of its Link page.

@@ -109,6 +109,69 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Folder for generated keys and the default SQLite database.
     pub data_dir: PathBuf,
+    /// Where browsers reach the app (`PUBLIC_URL`).
+    pub public_url: PublicUrl,
+}
+
+/// The app's public address: the only origins allowed to change state from a browser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl {
+    origins: Vec<String>,
+}
+
+impl PublicUrl {
+    /// The origin of `PUBLIC_URL`, or (outside production, where it is required) the listening
+    /// address under both spellings people type: `127.0.0.1` and `localhost`.
+    fn load(
+        env: &impl VarSource,
+        mesh_env: MeshEnvironment,
+        app_origin: &str,
+    ) -> Result<Self, ConfigError> {
+        let origins = match env.var("PUBLIC_URL") {
+            Some(value) => vec![
+                parse_http_url("PUBLIC_URL", &value)?
+                    .origin()
+                    .ascii_serialization(),
+            ],
+            None if mesh_env == MeshEnvironment::Production => {
+                return Err(ConfigError::PublicUrlRequired);
+            }
+            None => local_spellings(app_origin),
+        };
+        Ok(Self { origins })
+    }
+
+    /// These exact origins (`scheme://host[:port]`); for tests and tools.
+    pub fn from_origins(origins: Vec<String>) -> Self {
+        Self { origins }
+    }
+
+    /// The origins a browser's `Origin` header may name.
+    pub fn origins(&self) -> &[String] {
+        &self.origins
+    }
+
+    /// True when the app is served over https (so cookies are `Secure` and HSTS is sent).
+    pub fn is_https(&self) -> bool {
+        self.origins
+            .iter()
+            .all(|origin| origin.starts_with("https://"))
+    }
+}
+
+/// `origin`, plus its `localhost` spelling when it is served on 127.0.0.1 (or on every address),
+/// since people type either into the address bar.
+pub(crate) fn local_spellings(origin: &str) -> Vec<String> {
+    let mut origins = vec![origin.to_string()];
+    for host in ["http://127.0.0.1", "http://0.0.0.0"] {
+        if let Some(port) = origin.strip_prefix(host) {
+            origins = vec![
+                format!("http://127.0.0.1{port}"),
+                format!("http://localhost{port}"),
+            ];
+        }
+    }
+    origins
 }
 
 /// Why the configuration was refused. Each message names the variable and the fix.
@@ -183,6 +246,11 @@ pub enum ConfigError {
         "MESH_ENV=emulator (the default without Mesh keys) needs the Mesh emulator, which this build leaves out: set MESH_CLIENT_ID and MESH_CLIENT_SECRET from the Mesh dashboard, or build with the default features"
     )]
     EmulatorNotBuilt,
+    /// Production without the public address.
+    #[error(
+        "PUBLIC_URL is required when MESH_ENV=production: set it to the https:// address users open (for example https://app.example.com), so requests from other sites can be refused"
+    )]
+    PublicUrlRequired,
     /// A variable that must not be empty.
     #[error("{0} must not be empty")]
     Empty(&'static str),
@@ -313,7 +381,10 @@ impl Config {
                 .unwrap_or(1),
         };
 
+        let public_url = PublicUrl::load(env, mesh_env, app_origin)?;
+
         Ok(Config {
+            public_url,
             mesh_env,
             mesh_api_url: api_url_override.unwrap_or(default_api_url),
             mesh_credentials,
@@ -502,6 +573,23 @@ mod tests {
             }
         );
         let token_key = key(32);
+        let with_keys = [
+            base[0],
+            base[1],
+            base[2],
+            base[3],
+            ("SESSION_KEY", session_key.as_str()),
+            ("TOKEN_KEY", token_key.as_str()),
+        ];
+        assert_eq!(
+            Config::load(&with_keys, APP).unwrap_err(),
+            ConfigError::PublicUrlRequired
+        );
+        assert!(
+            ConfigError::PublicUrlRequired
+                .to_string()
+                .starts_with("PUBLIC_URL is required when MESH_ENV=production")
+        );
         let config = load([
             base[0],
             base[1],
@@ -509,9 +597,12 @@ mod tests {
             base[3],
             ("SESSION_KEY", session_key.as_str()),
             ("TOKEN_KEY", token_key.as_str()),
+            ("PUBLIC_URL", "https://app.example.com/start"),
         ])
         .unwrap();
         assert_eq!(config.mesh_env, MeshEnvironment::Production);
+        assert_eq!(config.public_url.origins(), ["https://app.example.com"]);
+        assert!(config.public_url.is_https());
         assert_eq!(
             config.mesh_api_url.as_str(),
             "https://integration-api.meshconnect.com/"
@@ -670,6 +761,31 @@ mod tests {
                 .mode();
             assert_eq!(dir_mode & 0o777, 0o700);
         }
+    }
+
+    #[test]
+    fn public_url_defaults_to_the_listening_address_under_both_spellings() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let config = load([("DATA_DIR", data)]).unwrap();
+        assert_eq!(
+            config.public_url.origins(),
+            [APP.to_string(), APP.replace("127.0.0.1", "localhost")]
+        );
+        assert!(!config.public_url.is_https());
+        let config = load([("DATA_DIR", data), ("PUBLIC_URL", "http://10.0.0.5:8080/")]).unwrap();
+        assert_eq!(config.public_url.origins(), ["http://10.0.0.5:8080"]);
+        assert_eq!(
+            load([("DATA_DIR", data), ("PUBLIC_URL", "app.example.com")]).unwrap_err(),
+            ConfigError::InvalidUrl {
+                var: "PUBLIC_URL",
+                value: "app.example.com".into()
+            }
+        );
+        assert_eq!(
+            local_spellings("http://0.0.0.0:3000"),
+            ["http://127.0.0.1:3000", "http://localhost:3000"]
+        );
     }
 
     #[test]

@@ -66,8 +66,16 @@ async fn link_page(
     });
     // JSON inside <script>: escape `<` so no value can close the element.
     let config = config.to_string().replace('<', "\\u003c");
+    // Like Mesh's Link page, only the allowed origins may frame it.
+    let ancestors = match state.settings.allowed_origins.join(" ") {
+        none if none.is_empty() => "frame-ancestors 'none'".to_string(),
+        origins => format!("frame-ancestors {origins}"),
+    };
     (
-        [(header::CACHE_CONTROL, "no-store")],
+        [
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (header::CONTENT_SECURITY_POLICY, ancestors),
+        ],
         Html(PAGE.replace("{{CONFIG}}", &config)),
     )
         .into_response()

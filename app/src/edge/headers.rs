@@ -1,0 +1,114 @@
+//! Headers on every response: a Content-Security-Policy (a fresh nonce per page, which Leptos
+//! puts on the hydration scripts), no MIME sniffing, no framing, a referrer policy, and HSTS
+//! when the app is served over https.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderValue, request::Parts};
+use axum::middleware::Next;
+use axum::response::Response;
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
+
+use super::EdgePolicy;
+
+/// The policy of everything that is not a page (server-function answers, static files): it
+/// may load nothing and be framed by nobody.
+const NON_PAGE_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The middleware: gives the request a nonce (read by [`provide_page_nonce`] when a page
+/// renders), then sets the headers on the response.
+pub async fn security_headers(
+    State(policy): State<Arc<EdgePolicy>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce = Nonce::new();
+    request.extensions_mut().insert(nonce.clone());
+    let mut response = next.run(request).await;
+    let is_page = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    let csp = if is_page {
+        page_policy(&policy, &nonce)
+    } else {
+        NON_PAGE_POLICY.to_string()
+    };
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        headers.insert(CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    if policy.public_url.is_https() {
+        headers.insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// Provides the request's nonce to the page being rendered, so Leptos writes it on the
+/// hydration scripts. Called from the router's context function.
+pub fn provide_page_nonce() {
+    let nonce = use_context::<Parts>().and_then(|parts| parts.extensions.get::<Nonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(nonce);
+    }
+}
+
+/// The policy of a page: scripts only by nonce (and what they load), styles from the app and by
+/// nonce (the Link overlay's sheet carries the page's nonce), frames only from Link's origin.
+fn page_policy(policy: &EdgePolicy, nonce: &Nonce) -> String {
+    let mut connect = String::from("'self'");
+    if let Some(port) = policy.live_reload_port {
+        // Whatever host the page was opened under: the script connects to that host's port.
+        connect.push_str(&format!(" ws://*:{port} wss://*:{port}"));
+    }
+    format!(
+        "default-src 'self'; \
+         script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self' 'nonce-{nonce}'; \
+         frame-src {frames}; \
+         connect-src {connect}; \
+         img-src 'self' data: https:; \
+         form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        frames = policy.link_frame_src,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use server::config::PublicUrl;
+
+    use super::*;
+
+    #[test]
+    fn the_page_policy_names_the_link_origin_and_the_nonce() {
+        let policy = EdgePolicy {
+            public_url: PublicUrl::from_origins(vec!["http://127.0.0.1:3000".into()]),
+            link_frame_src: "http://127.0.0.1:3100".into(),
+            live_reload_port: Some(3001),
+        };
+        let nonce = Nonce::from_value("abc");
+        let csp = page_policy(&policy, &nonce);
+        assert!(csp.contains("script-src 'nonce-abc' 'strict-dynamic' 'wasm-unsafe-eval';"));
+        assert!(csp.contains("style-src 'self' 'nonce-abc';"));
+        assert!(csp.contains("frame-src http://127.0.0.1:3100;"));
+        assert!(csp.contains("connect-src 'self' ws://*:3001 wss://*:3001;"));
+        assert!(csp.ends_with("frame-ancestors 'none'; base-uri 'none'; object-src 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+    }
+}

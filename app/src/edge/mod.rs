@@ -1,0 +1,26 @@
+//! The app's edge: what every request passes through before its handler, and what every
+//! response carries after it. `router.rs` installs these layers around the whole app.
+
+mod forgery;
+mod headers;
+
+pub use forgery::{JSON_INPUT, refuse_cross_site};
+pub use headers::{provide_page_nonce, security_headers};
+
+use server::config::PublicUrl;
+
+/// What the edge needs to know about the deployment.
+#[derive(Clone, Debug)]
+pub struct EdgePolicy {
+    /// The app's public origins: the only ones allowed to change state from a browser.
+    pub public_url: PublicUrl,
+    /// Where Link's iframe may be loaded from: the emulator's exact origin, or Mesh's hosts.
+    pub link_frame_src: String,
+    /// The port of `cargo leptos watch`'s live-reload websocket, allowed to connect in development.
+    pub live_reload_port: Option<u32>,
+}
+
+impl EdgePolicy {
+    /// Link's hosts in Mesh's sandbox and production.
+    pub const MESH_LINK_HOSTS: &str = "https://*.meshconnect.com";
+}

@@ -1,0 +1,174 @@
+//! The edge over real HTTP: requests sent from other sites are refused, JSON server functions
+//! read only JSON, and every answer carries the security headers.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use app::error::ErrorKind;
+use common::{APP_ORIGIN, SECRET, TestApp, app_error};
+
+const SAVE_BODY: &str = r#"{"payload":{"accessToken":{"accountTokens":[{"account":{"accountId":"a","accountName":"A"},"accessToken":"at"}],"brokerType":"robinhood","brokerName":"Robinhood"}}}"#;
+
+/// POSTs to `endpoint` with the given browser headers (and the session of a fresh visitor).
+async fn post(
+    app: &TestApp,
+    endpoint: &str,
+    content_type: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let user = app.new_user().await;
+    let mut request = app
+        .http
+        .post(format!("http://{}/api/{endpoint}", app.addr))
+        .header("cookie", &user.cookie)
+        .header("content-type", content_type)
+        .body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+/// Every state-changing server function, with a body it accepts.
+const CALLS: [(&str, &str, &str); 3] = [
+    ("save_connection", "application/json", SAVE_BODY),
+    (
+        "disconnect",
+        "application/x-www-form-urlencoded",
+        "id=6f1c2b9e-8a6b-4a8c-9d1e-2f3a4b5c6d7e",
+    ),
+    ("create_link_token", "application/x-www-form-urlencoded", ""),
+];
+
+#[tokio::test]
+async fn requests_from_another_site_are_refused_with_a_sentence() {
+    let app = TestApp::start(SECRET).await;
+    let foreign: [&[(&str, &str)]; 4] = [
+        &[("origin", "https://evil.example")],
+        &[("origin", "null")],
+        &[
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        &[("sec-fetch-site", "cross-site")],
+    ];
+    for (endpoint, content_type, body) in CALLS {
+        for headers in foreign {
+            let response = post(&app, endpoint, content_type, body, headers).await;
+            assert_eq!(response.status(), 403, "{endpoint} {headers:?}");
+            let error = app_error(response).await;
+            assert_eq!(error.kind, ErrorKind::Forbidden);
+            assert!(
+                error
+                    .message
+                    .starts_with("This request came from another site")
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn same_origin_and_non_browser_requests_pass() {
+    let app = TestApp::start(SECRET).await;
+    let allowed: [&[(&str, &str)]; 3] = [
+        &[("origin", APP_ORIGIN), ("sec-fetch-site", "same-origin")],
+        &[("sec-fetch-site", "same-origin")],
+        &[],
+    ];
+    for headers in allowed {
+        let response = post(
+            &app,
+            "save_connection",
+            "application/json",
+            SAVE_BODY,
+            headers,
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{headers:?}");
+        let response = post(
+            &app,
+            "create_link_token",
+            "application/x-www-form-urlencoded",
+            "",
+            headers,
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{headers:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_json_server_function_refuses_other_content_types() {
+    let app = TestApp::start(SECRET).await;
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ] {
+        let response = post(&app, "save_connection", content_type, SAVE_BODY, &[]).await;
+        assert_eq!(response.status(), 415, "{content_type}");
+        assert_eq!(
+            app_error(response).await.kind,
+            ErrorKind::UnsupportedMediaType
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_page_carries_a_fresh_nonce_policy_and_the_security_headers() {
+    let app = TestApp::start(SECRET).await;
+    let url = format!("http://{}/", app.addr);
+    let first = app.http.get(&url).send().await.unwrap();
+    let headers = first.headers().clone();
+    let html = first.text().await.unwrap();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    assert!(nonce.len() >= 22, "a 128-bit nonce: {nonce}");
+    assert!(html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")));
+    let link_origin = app.emulator.base_url().origin().ascii_serialization();
+    assert!(csp.contains(&format!("frame-src {link_origin};")), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(
+        headers["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+    // The test app's PUBLIC_URL is https.
+    assert_eq!(
+        headers["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+
+    let second = app.http.get(&url).send().await.unwrap();
+    assert_ne!(
+        second.headers()["content-security-policy"],
+        csp,
+        "a nonce per page"
+    );
+}
+
+#[tokio::test]
+async fn answers_that_are_not_pages_get_the_strict_policy_and_pages_are_compressed() {
+    let app = TestApp::start(SECRET).await;
+    let response = app.call("link_settings").await;
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    for encoding in ["br", "gzip"] {
+        let page = app
+            .http
+            .get(format!("http://{}/", app.addr))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.headers()["content-encoding"], encoding);
+    }
+}
