@@ -27,6 +27,8 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     tracing_subscriber::fmt()
+        // Colours for a person at a terminal, plain text for a log collector.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )

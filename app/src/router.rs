@@ -12,17 +12,28 @@ use server::session::{SessionConfig, assign_user_id};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use axum::middleware::Next;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 
 use crate::assets::{AssetNames, Site};
-use crate::edge::{EdgePolicy, provide_page_nonce, refuse_cross_site, security_headers};
+use crate::edge::{
+    EdgePolicy, provide_page_nonce, refuse_cross_site, security_headers, with_access_log,
+};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::{App, shell};
 
 /// The largest request body accepted (413 beyond it).
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// The longest a request may take before it is answered 408 (Mesh calls time out well before).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The names the front-end files are served under: versioned by content in a release build
 /// (which embeds them), plain in development (read from disk, rebuilt by `cargo leptos watch`).
@@ -51,20 +62,20 @@ pub fn router(
         let options = options.clone();
         move || shell(options.clone())
     });
-    // Static files from memory (or disk in development); any other path renders the app,
-    // whose router answers "Page not found."
-    let static_file_or_page = move |request: Request<Body>| {
+    // Static files from memory (or disk in development), before any session or check: they
+    // are the same for everybody.
+    let static_files = move |request: Request<Body>, next: Next| {
         let path = request.uri().path().trim_start_matches('/').to_owned();
         let file = crate::assets::respond::<Site>(&names, &path, request.headers());
-        let render_page = render_page.clone();
         async move {
             match file {
                 Some(response) => response,
-                None => render_page(request).await,
+                None => next.run(request).await,
             }
         }
     };
-    Router::new()
+    let vault = state.vault.clone();
+    let app = Router::new()
         .leptos_routes_with_context(
             &options,
             routes,
@@ -80,7 +91,8 @@ pub fn router(
                 move || shell(options.clone())
             },
         )
-        .fallback(static_file_or_page)
+        // Any other path renders the app, whose router answers "Page not found."
+        .fallback(move |request: Request<Body>| render_page(request))
         .with_state(options)
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
         .layer(axum::middleware::map_response(no_store_by_default))
@@ -93,9 +105,24 @@ pub fn router(
             edge.clone(),
             refuse_cross_site,
         ))
-        // Pages and JSON answers; static files arrive precompressed and are left alone.
-        .layer(CompressionLayer::new())
-        .layer(axum::middleware::from_fn_with_state(edge, security_headers))
+        // Pages and JSON answers of 1 KiB or more (smaller ones cost more time than they save);
+        // static files arrive precompressed and are left alone.
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
+        )
+        .layer(axum::middleware::from_fn(static_files));
+    let app = crate::edge::health_routes(vault)
+        .merge(app)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn_with_state(edge, security_headers));
+    with_access_log(app)
+        // The id is set first (or kept from a proxy), then logged and echoed in the answer.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 /// Pages and server-function answers hold one user's data: no cache may keep them. Static files

@@ -172,3 +172,40 @@ async fn answers_that_are_not_pages_get_the_strict_policy_and_pages_are_compress
         assert_eq!(page.headers()["content-encoding"], encoding);
     }
 }
+
+#[tokio::test]
+async fn health_checks_answer_without_a_session() {
+    let app = TestApp::start(SECRET).await;
+    for (path, body) in [("healthz", "ok"), ("readyz", "ready")] {
+        let response = app
+            .http
+            .get(format!("http://{}/{path}", app.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.headers().get("set-cookie").is_none(), "{path}");
+        assert_eq!(response.text().await.unwrap(), body);
+    }
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_keeps_one_set_by_a_proxy() {
+    let app = TestApp::start(SECRET).await;
+    let first = app.call("link_settings").await;
+    let id = first.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let second = app.call("link_settings").await;
+    assert_ne!(second.headers()["x-request-id"], id.as_str());
+    let proxied = app
+        .http
+        .get(format!("http://{}/healthz", app.addr))
+        .header("x-request-id", "from-the-proxy-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.headers()["x-request-id"], "from-the-proxy-1");
+}

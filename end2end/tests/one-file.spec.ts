@@ -53,6 +53,8 @@ test("the lone release binary serves a versioned, compressed, cached site and th
   const favicon = await request.get("/favicon.ico");
   expect(favicon.status()).toBe(200);
   expect(favicon.headers()["cache-control"]).toBe("public, max-age=300, must-revalidate");
+  // Static files are the same for everybody: no session is made for them.
+  expect(favicon.headers()["set-cookie"]).toBeUndefined();
   const etag = favicon.headers()["etag"];
   const revalidated = await request.get("/favicon.ico", { headers: { "if-none-match": etag } });
   expect(revalidated.status()).toBe(304);

@@ -1,4 +1,5 @@
 //! Runs the real server binary for the process-level tests (crash, two instances).
+#![allow(dead_code)] // Each test file uses its own part of the helpers.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -42,7 +43,13 @@ impl AppProcess {
 
     /// Starts the binary; it is killed when the handle drops.
     pub fn spawn(&self) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_mesh-link-starter"))
+        self.command().spawn().expect("the server binary starts")
+    }
+
+    /// The command that starts the binary (logging errors only), to adjust before spawning.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mesh-link-starter"));
+        command
             .current_dir(&self.data_dir)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", self.app_port))
             .env("LEPTOS_OUTPUT_NAME", "mesh-link-starter")
@@ -60,9 +67,8 @@ impl AppProcess {
             )
             .env("DATA_DIR", self.data_dir.join("data"))
             .env("RUST_LOG", "error")
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the server binary starts")
+            .kill_on_drop(true);
+        command
     }
 
     /// The URL of server function `endpoint`.

@@ -3,9 +3,11 @@
 
 mod forgery;
 mod headers;
+mod operations;
 
 pub use forgery::{JSON_INPUT, refuse_cross_site};
 pub use headers::{provide_page_nonce, security_headers};
+pub use operations::{health_routes, with_access_log};
 
 use server::config::PublicUrl;
 

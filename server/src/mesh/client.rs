@@ -176,14 +176,20 @@ impl MeshClient {
         body: &B,
         attempt: u32,
     ) -> Attempt<Option<T>> {
+        // Marked sensitive, so no layer that prints headers (a debug log, a proxy) shows it.
+        let Ok(mut secret) =
+            reqwest::header::HeaderValue::from_str(self.credentials.client_secret.expose_secret())
+        else {
+            return Attempt::Done(Err(MeshError::InvalidRequest(
+                "MESH_CLIENT_SECRET holds characters a header cannot carry".into(),
+            )));
+        };
+        secret.set_sensitive(true);
         let sent = self
             .http
             .request(method, url)
             .header("X-Client-Id", &self.credentials.client_id)
-            .header(
-                "X-Client-Secret",
-                self.credentials.client_secret.expose_secret(),
-            )
+            .header("X-Client-Secret", secret)
             .json(body)
             .send()
             .await;

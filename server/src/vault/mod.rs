@@ -279,6 +279,19 @@ impl TokenVault {
         Ok(Self { store, cipher })
     }
 
+    /// Succeeds when the database answers a trivial query (the readiness check).
+    pub async fn ping(&self) -> Result<(), VaultError> {
+        match &self.store {
+            Store::Sqlite { readers, .. } => {
+                sqlx::query("SELECT 1").execute(readers).await?;
+            }
+            Store::Postgres(pool) => {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The database behind this vault.
     pub fn backend(&self) -> Backend {
         match self.store {
