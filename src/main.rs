@@ -95,6 +95,7 @@ async fn run() -> Result<(), String> {
             .clone()
             .unwrap_or_else(|| EdgePolicy::MESH_LINK_HOSTS.to_string()),
         public_url: config.public_url,
+        rate_limit: config.rate_limit,
         // `cargo leptos watch` sets LEPTOS_WATCH; only then does the page open the websocket.
         live_reload_port: std::env::var_os("LEPTOS_WATCH")
             .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),
@@ -104,10 +105,14 @@ async fn run() -> Result<(), String> {
         format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")
     })?;
     tracing::info!("listening on http://{addr} (Mesh: {})", config.mesh_env);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("the server stopped: {e}"))
+    // With each connection's peer address, which the rate limits key on.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("the server stopped: {e}"))
 }
 
 /// Starts the embedded Mesh emulator in emulator mode; returns its origin for the Link client.

@@ -18,6 +18,8 @@ pub enum ErrorKind {
     NotFound,
     /// 415: the body is not in the format the endpoint reads.
     UnsupportedMediaType,
+    /// 429: too many requests from this client; try again later.
+    RateLimited,
     /// 502: Mesh refused or failed.
     MeshRefused,
     /// 503: Mesh could not be reached.
@@ -37,6 +39,7 @@ impl ErrorKind {
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::UnsupportedMediaType => 415,
+            Self::RateLimited => 429,
             Self::MeshRefused => 502,
             Self::MeshUnreachable => 503,
             Self::Internal | Self::Network => 500,

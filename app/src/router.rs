@@ -23,7 +23,8 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove}
 
 use crate::assets::{AssetNames, Site};
 use crate::edge::{
-    EdgePolicy, provide_page_nonce, refuse_cross_site, security_headers, with_access_log,
+    EdgePolicy, RateLimits, provide_page_nonce, rate_limit, refuse_cross_site, security_headers,
+    with_access_log,
 };
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
@@ -100,6 +101,10 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(
             session,
             assign_user_id,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            RateLimits::start(&edge.rate_limit),
+            rate_limit,
         ))
         .layer(axum::middleware::from_fn_with_state(
             edge.clone(),

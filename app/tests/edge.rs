@@ -209,3 +209,34 @@ async fn every_answer_carries_a_request_id_and_keeps_one_set_by_a_proxy() {
         .unwrap();
     assert_eq!(proxied.headers()["x-request-id"], "from-the-proxy-1");
 }
+
+/// `create_link_token` as the client at `address` (behind the trusted proxy at 127.0.0.1).
+async fn link_token_from(app: &TestApp, address: &str) -> reqwest::Response {
+    app.http
+        .post(format!("http://{}/api/create_link_token", app.addr))
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn one_address_past_its_burst_gets_429_with_retry_after_and_others_do_not() {
+    let app = TestApp::start(SECRET).await;
+    // The test app allows a burst of 20, then one a second.
+    for _ in 0..20 {
+        assert_eq!(link_token_from(&app, "203.0.113.1").await.status(), 200);
+    }
+    let refused = link_token_from(&app, "203.0.113.1").await;
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let error = app_error(refused).await;
+    assert_eq!(error.kind, ErrorKind::RateLimited);
+    assert!(error.message.starts_with("Too many requests from your network."));
+    assert_eq!(link_token_from(&app, "203.0.113.2").await.status(), 200);
+}

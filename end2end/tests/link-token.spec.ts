@@ -46,6 +46,22 @@ test("with wrong keys the user is told the keys are wrong", async ({ page }) => 
   expect(await page.content()).not.toContain("not-the-right-secret");
 });
 
+test("too many requests from one address reach the user as the server's sentence", async ({ page }) => {
+  await page.goto("/");
+  const sentence = "Too many requests from your network. Please wait 2 seconds and try again.";
+  await page.route("**/api/create_link_token", (route) =>
+    route.fulfill({
+      status: 429,
+      headers: { "retry-after": "2" },
+      contentType: "application/json",
+      body: JSON.stringify({ kind: "RateLimited", message: sentence }),
+    }),
+  );
+  await page.getByRole("button", { name: "Connect an account" }).click();
+  await expect(page.getByRole("status")).toHaveText(sentence);
+  await expect(page.getByRole("button", { name: "Connect an account" })).toBeEnabled();
+});
+
 test.describe("before the page's code has loaded", () => {
   test.use({ javaScriptEnabled: false });
 

@@ -101,6 +101,7 @@ mod tests {
             public_url: PublicUrl::from_origins(vec!["http://127.0.0.1:3000".into()]),
             link_frame_src: "http://127.0.0.1:3100".into(),
             live_reload_port: Some(3001),
+            rate_limit: Default::default(),
         };
         let nonce = Nonce::from_value("abc");
         let csp = page_policy(&policy, &nonce);

@@ -3,13 +3,15 @@
 
 mod forgery;
 mod headers;
+mod limits;
 mod operations;
 
 pub use forgery::{JSON_INPUT, refuse_cross_site};
 pub use headers::{provide_page_nonce, security_headers};
+pub use limits::{LIMITED, RateLimits, rate_limit};
 pub use operations::{health_routes, with_access_log};
 
-use server::config::PublicUrl;
+use server::config::{PublicUrl, RateLimitSettings};
 
 /// What the edge needs to know about the deployment.
 #[derive(Clone, Debug)]
@@ -20,6 +22,8 @@ pub struct EdgePolicy {
     pub link_frame_src: String,
     /// The port of `cargo leptos watch`'s live-reload websocket, allowed to connect in development.
     pub live_reload_port: Option<u32>,
+    /// Per-address limits on the server functions that call Mesh or write.
+    pub rate_limit: RateLimitSettings,
 }
 
 impl EdgePolicy {

@@ -12,7 +12,7 @@ use app::router::router;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
 use secrecy::SecretString;
-use server::config::{MeshCredentials, PublicUrl};
+use server::config::{MeshCredentials, PublicUrl, RateLimitSettings};
 use server::emulator::{self, EmulatorSettings, RunningEmulator};
 use server::mesh::{MeshClient, RetryPolicy, Timeouts};
 use server::session::SessionConfig;
@@ -85,9 +85,20 @@ impl TestApp {
             public_url: PublicUrl::from_origins(vec![APP_ORIGIN.into()]),
             link_frame_src: state.link_settings.emulator_origin.clone().unwrap(),
             live_reload_port: None,
+            rate_limit: RateLimitSettings {
+                per_minute: 60,
+                burst: 20,
+                trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            },
         };
         let app = router(state, session, edge, options);
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+        });
         Self {
             addr,
             emulator,

@@ -2,7 +2,7 @@
 //! sentence that names the variable and the fix; secret values are never echoed.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -111,6 +111,63 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Where browsers reach the app (`PUBLIC_URL`).
     pub public_url: PublicUrl,
+    /// Per-address limits on the server functions that call Mesh or write.
+    pub rate_limit: RateLimitSettings,
+}
+
+/// Per-client-address limits (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`, `TRUSTED_PROXIES`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    /// Requests per minute per client address and endpoint, once the burst is spent.
+    pub per_minute: u32,
+    /// Requests a client address may make at once.
+    pub burst: u32,
+    /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for RateLimitSettings {
+    /// 10 at once, then one every 2 seconds: far above what a person clicking does, far below
+    /// what spends a Mesh quota.
+    fn default() -> Self {
+        Self {
+            per_minute: 30,
+            burst: 10,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl RateLimitSettings {
+    fn load(env: &impl VarSource) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let count = |var: &'static str, default: u32| match env.var(var) {
+            Some(value) => value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(ConfigError::InvalidCount { var, value }),
+            None => Ok(default),
+        };
+        let trusted_proxies = env
+            .var("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse()
+                    .map_err(|_| ConfigError::InvalidProxy(entry.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            per_minute: count("RATE_LIMIT_PER_MINUTE", defaults.per_minute)?,
+            burst: count("RATE_LIMIT_BURST", defaults.burst)?,
+            trusted_proxies,
+        })
+    }
 }
 
 /// The app's public address: the only origins allowed to change state from a browser.
@@ -246,6 +303,19 @@ pub enum ConfigError {
         "MESH_ENV=emulator (the default without Mesh keys) needs the Mesh emulator, which this build leaves out: set MESH_CLIENT_ID and MESH_CLIENT_SECRET from the Mesh dashboard, or build with the default features"
     )]
     EmulatorNotBuilt,
+    /// A count that is not a whole number above zero.
+    #[error("{var} must be a whole number above 0 (got \"{value}\")")]
+    InvalidCount {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A `TRUSTED_PROXIES` entry that is not an IP address.
+    #[error(
+        "TRUSTED_PROXIES must list IP addresses separated by commas, like 10.0.0.2,10.0.0.3 (\"{0}\" is not one)"
+    )]
+    InvalidProxy(String),
     /// Production without the public address.
     #[error(
         "PUBLIC_URL is required when MESH_ENV=production: set it to the https:// address users open (for example https://app.example.com), so requests from other sites can be refused"
@@ -382,9 +452,11 @@ impl Config {
         };
 
         let public_url = PublicUrl::load(env, mesh_env, app_origin)?;
+        let rate_limit = RateLimitSettings::load(env)?;
 
         Ok(Config {
             public_url,
+            rate_limit,
             mesh_env,
             mesh_api_url: api_url_override.unwrap_or(default_api_url),
             mesh_credentials,
@@ -785,6 +857,43 @@ mod tests {
         assert_eq!(
             local_spellings("http://0.0.0.0:3000"),
             ["http://127.0.0.1:3000", "http://localhost:3000"]
+        );
+    }
+
+    #[test]
+    fn rate_limits_default_to_30_a_minute_burst_10_and_read_trusted_proxies() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        assert_eq!(
+            load([("DATA_DIR", data)]).unwrap().rate_limit,
+            RateLimitSettings::default()
+        );
+        let config = load([
+            ("DATA_DIR", data),
+            ("RATE_LIMIT_PER_MINUTE", "600"),
+            ("RATE_LIMIT_BURST", "50"),
+            ("TRUSTED_PROXIES", "10.0.0.2, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(config.rate_limit.per_minute, 600);
+        assert_eq!(config.rate_limit.burst, 50);
+        assert_eq!(
+            config.rate_limit.trusted_proxies,
+            [
+                "10.0.0.2".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert_eq!(
+            load([("DATA_DIR", data), ("RATE_LIMIT_BURST", "0")]).unwrap_err(),
+            ConfigError::InvalidCount {
+                var: "RATE_LIMIT_BURST",
+                value: "0".into()
+            }
+        );
+        assert_eq!(
+            load([("DATA_DIR", data), ("TRUSTED_PROXIES", "10.0.0.0/8")]).unwrap_err(),
+            ConfigError::InvalidProxy("10.0.0.0/8".into())
         );
     }
 

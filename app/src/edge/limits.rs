@@ -1,0 +1,184 @@
+//! Per-client-address rate limits on the server functions that call Mesh or write, so one
+//! client cannot spend the app's Mesh quota or fill its database. A refusal is a 429 with
+//! `Retry-After` and a sentence the page shows.
+//!
+//! The client address is the connection's peer, unless the peer is a trusted proxy
+//! (`TRUSTED_PROXIES`): then it is the last address in `X-Forwarded-For` that is not a trusted
+//! proxy itself. From anyone else `X-Forwarded-For` is ignored, so it cannot be forged.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use leptos::server_fn::ServerFn;
+use server::config::RateLimitSettings;
+
+use crate::error::{AppError, ErrorKind};
+
+/// The limited server functions: every one that calls Mesh or writes. Add each new one here.
+pub const LIMITED: &[&str] = &[
+    crate::connect::CreateLinkToken::PATH,
+    crate::accounts::SaveConnection::PATH,
+    crate::accounts::Disconnect::PATH,
+];
+
+/// One limiter per endpoint, keyed by client address.
+pub struct RateLimits {
+    limiters: Vec<DefaultKeyedRateLimiter<IpAddr>>,
+    trusted_proxies: Vec<IpAddr>,
+}
+
+impl RateLimits {
+    /// Limiters for [`LIMITED`] under `settings`, and a task that forgets idle addresses every
+    /// minute so the table does not grow without end. Call it inside the Tokio runtime.
+    pub fn start(settings: &RateLimitSettings) -> Arc<Self> {
+        let quota =
+            Quota::per_minute(NonZeroU32::new(settings.per_minute).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(settings.burst).unwrap_or(NonZeroU32::MIN));
+        let limits = Arc::new(Self {
+            limiters: LIMITED
+                .iter()
+                .map(|_| DefaultKeyedRateLimiter::keyed(quota))
+                .collect(),
+            trusted_proxies: settings.trusted_proxies.clone(),
+        });
+        let weak = Arc::downgrade(&limits);
+        tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every_minute.tick().await;
+                let Some(limits) = weak.upgrade() else { break };
+                for limiter in &limits.limiters {
+                    limiter.retain_recent();
+                    limiter.shrink_to_fit();
+                }
+            }
+        });
+        limits
+    }
+
+    /// The client's address: see the module documentation.
+    fn client(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+        let peer = peer?;
+        if !self.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        let forwarded: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .filter_map(|entry| entry.trim().parse().ok())
+            .collect();
+        Some(
+            forwarded
+                .into_iter()
+                .rev()
+                .find(|address| !self.trusted_proxies.contains(address))
+                .unwrap_or(peer),
+        )
+    }
+}
+
+/// The middleware: answers 429 once a client address is over the limit of a [`LIMITED`]
+/// endpoint.
+pub async fn rate_limit(
+    State(limits): State<Arc<RateLimits>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let endpoint = LIMITED
+        .iter()
+        .position(|path| *path == request.uri().path());
+    let (Some(endpoint), true) = (endpoint, request.method() == Method::POST) else {
+        return next.run(request).await;
+    };
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    // Without a peer address (a router served without connect info) every client shares one.
+    let client = limits
+        .client(peer, request.headers())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    match limits.limiters[endpoint].check_key(&client) {
+        Ok(()) => next.run(request).await,
+        Err(not_until) => {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            too_many(wait.as_secs() + 1)
+        }
+    }
+}
+
+fn too_many(retry_after_seconds: u64) -> Response {
+    let error = AppError {
+        kind: ErrorKind::RateLimited,
+        message: format!(
+            "Too many requests from your network. Please wait {retry_after_seconds} seconds and try again."
+        ),
+    };
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(error)).into_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(trusted: &[&str]) -> RateLimits {
+        RateLimits {
+            limiters: Vec::new(),
+            trusted_proxies: trusted.iter().map(|a| a.parse().unwrap()).collect(),
+        }
+    }
+
+    fn forwarded(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static(value));
+        headers
+    }
+
+    fn ip(address: &str) -> Option<IpAddr> {
+        Some(address.parse().unwrap())
+    }
+
+    #[test]
+    fn x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+        let headers = forwarded("203.0.113.7");
+        assert_eq!(
+            limits(&[]).client(ip("198.51.100.1"), &headers),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            limits(&["10.0.0.2"]).client(ip("198.51.100.1"), &headers),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            limits(&["10.0.0.2"]).client(ip("10.0.0.2"), &headers),
+            ip("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn the_client_is_the_last_forwarded_address_that_is_not_a_trusted_proxy() {
+        // The client may prepend anything; only what the trusted proxies appended counts.
+        let headers = forwarded("1.2.3.4, 203.0.113.7, 10.0.0.3");
+        let limits = limits(&["10.0.0.2", "10.0.0.3"]);
+        assert_eq!(limits.client(ip("10.0.0.2"), &headers), ip("203.0.113.7"));
+        assert_eq!(
+            limits.client(ip("10.0.0.2"), &HeaderMap::new()),
+            ip("10.0.0.2")
+        );
+    }
+}
