@@ -79,7 +79,8 @@ async fn run() -> Result<(), String> {
         emulator_origin,
     };
     // Production is served over https behind a proxy; the cookie must not travel in clear there.
-    let secure_cookie = config.mesh_env == MeshEnvironment::Production;
+    let secure_cookie =
+        config.mesh_env == MeshEnvironment::Production || config.public_url.is_https();
     let session =
         SessionConfig::new(config.session_key.bytes(), secure_cookie).map_err(|e| e.to_string())?;
 

@@ -237,6 +237,10 @@ async fn one_address_past_its_burst_gets_429_with_retry_after_and_others_do_not(
     assert!((1..=2).contains(&retry_after), "{retry_after}");
     let error = app_error(refused).await;
     assert_eq!(error.kind, ErrorKind::RateLimited);
-    assert!(error.message.starts_with("Too many requests from your network."));
+    assert!(
+        error
+            .message
+            .starts_with("Too many requests from your network.")
+    );
     assert_eq!(link_token_from(&app, "203.0.113.2").await.status(), 200);
 }

@@ -1,5 +1,8 @@
 //! The anonymous user id: a random UUID in a private (encrypted and authenticated), HttpOnly,
-//! SameSite=Lax cookie, set on the first visit. A real app swaps in its own auth here.
+//! SameSite=Lax cookie, set on the first visit. Over https the cookie is `Secure` and named with
+//! the `__Host-` prefix (no subdomain can set or overwrite it); a visitor who still holds the
+//! plain-named cookie keeps their id, reissued under the new name. A real app swaps in its own
+//! auth here.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -8,8 +11,10 @@ use axum_extra::extract::PrivateCookieJar;
 use axum_extra::extract::cookie::{Cookie, Key, SameSite};
 use uuid::Uuid;
 
-/// Name of the session cookie.
+/// Name of the session cookie on plain http (local development).
 pub const COOKIE_NAME: &str = "mesh_starter_user";
+/// Name of the session cookie over https.
+pub const SECURE_COOKIE_NAME: &str = "__Host-mesh_starter_user";
 
 /// The session's user id; Mesh's `userId` is this value. Never PII.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29,12 +34,32 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
-    /// `key_bytes` is the 64-byte `SESSION_KEY`; `secure` adds the `Secure` attribute (set it
-    /// whenever the app is served over https).
+    /// `key_bytes` is the 64-byte `SESSION_KEY`; `secure` adds the `Secure` attribute and the
+    /// `__Host-` prefix (set it whenever the app is served over https).
     pub fn new(key_bytes: &[u8], secure: bool) -> Result<Self, SessionKeyError> {
         let key = Key::try_from(key_bytes).map_err(|_| SessionKeyError)?;
         Ok(Self { key, secure })
     }
+
+    /// The cookie's name under these settings.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        }
+    }
+}
+
+/// The session cookie holding `id`, for a year.
+fn session_cookie(config: &SessionConfig, id: Uuid) -> Cookie<'static> {
+    Cookie::build((config.cookie_name(), id.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(config.secure)
+        .max_age(time::Duration::days(365))
+        .build()
 }
 
 /// The session key is shorter than 64 bytes.
@@ -50,21 +75,28 @@ pub async fn assign_user_id(
     next: Next,
 ) -> Response {
     let jar = PrivateCookieJar::from_headers(request.headers(), config.key.clone());
-    let existing = jar
-        .get(COOKIE_NAME)
-        .and_then(|cookie| Uuid::parse_str(cookie.value()).ok());
-    let (user_id, new_jar) = match existing {
-        Some(id) => (UserId(id), None),
-        None => {
+    let read = |name: &str| {
+        jar.get(name)
+            .and_then(|cookie| Uuid::parse_str(cookie.value()).ok())
+    };
+    let name = config.cookie_name();
+    // Over https, the plain-named cookie of an earlier http deployment is read once.
+    let legacy = (name != COOKIE_NAME).then(|| read(COOKIE_NAME)).flatten();
+    let (user_id, new_jar) = match (read(name), legacy) {
+        (Some(id), _) => (UserId(id), None),
+        (None, Some(id)) => {
+            let jar = jar
+                .clone()
+                .remove(Cookie::build(COOKIE_NAME).path("/"))
+                .add(session_cookie(&config, id));
+            (UserId(id), Some(jar))
+        }
+        (None, None) => {
             let id = Uuid::new_v4();
-            let cookie = Cookie::build((COOKIE_NAME, id.to_string()))
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(config.secure)
-                .max_age(time::Duration::days(365))
-                .build();
-            (UserId(id), Some(jar.add(cookie)))
+            (
+                UserId(id),
+                Some(jar.clone().add(session_cookie(&config, id))),
+            )
         }
     };
     request.extensions_mut().insert(user_id);
@@ -72,5 +104,96 @@ pub async fn assign_user_id(
     match new_jar {
         Some(jar) => (jar, response).into_response(),
         None => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::Extension;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    const KEY: [u8; 64] = [7; 64];
+
+    fn app(secure: bool) -> Router {
+        let config = SessionConfig::new(&KEY, secure).unwrap();
+        Router::new()
+            .route(
+                "/",
+                get(|Extension(user): Extension<UserId>| async move { user.to_string() }),
+            )
+            .layer(axum::middleware::from_fn_with_state(config, assign_user_id))
+    }
+
+    /// GETs `/` with `cookie`; returns the user id and the Set-Cookie headers.
+    async fn visit(app: Router, cookie: Option<&str>) -> (String, Vec<String>) {
+        let mut request = Request::get("/");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = app
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let set: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        (String::from_utf8(body.to_vec()).unwrap(), set)
+    }
+
+    fn pair(set_cookie: &str) -> &str {
+        set_cookie.split(';').next().unwrap()
+    }
+
+    #[tokio::test]
+    async fn plain_http_keeps_the_plain_name_without_secure() {
+        let (id, set) = visit(app(false), None).await;
+        assert_eq!(set.len(), 1);
+        assert!(set[0].starts_with("mesh_starter_user="), "{set:?}");
+        assert!(!set[0].contains("Secure"));
+        let (again, set_again) = visit(app(false), Some(pair(&set[0]))).await;
+        assert_eq!(again, id);
+        assert!(set_again.is_empty());
+    }
+
+    #[tokio::test]
+    async fn https_uses_the_host_prefix_and_secure() {
+        let (_, set) = visit(app(true), None).await;
+        assert!(set[0].starts_with("__Host-mesh_starter_user="), "{set:?}");
+        assert!(set[0].contains("Secure") && set[0].contains("Path=/"));
+        assert!(!set[0].contains("Domain"));
+    }
+
+    #[tokio::test]
+    async fn the_old_cookie_keeps_its_user_once_reissued_under_the_new_name() {
+        let (id, old) = visit(app(false), None).await;
+        let (same, set) = visit(app(true), Some(pair(&old[0]))).await;
+        assert_eq!(
+            same, id,
+            "the visitor keeps their user id, so their connections"
+        );
+        let new = set
+            .iter()
+            .find(|c| c.starts_with("__Host-"))
+            .expect("reissued under __Host-");
+        assert!(
+            set.iter()
+                .any(|c| c.starts_with("mesh_starter_user=;") || c.contains("Max-Age=0")),
+            "the old cookie is removed: {set:?}"
+        );
+        let (after, set_after) = visit(app(true), Some(pair(new))).await;
+        assert_eq!(after, id);
+        assert!(set_after.is_empty());
     }
 }
