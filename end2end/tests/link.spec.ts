@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { Page, expect, test } from "@playwright/test";
 import { DISALLOWED_APP_URL, EMULATOR_URL } from "../playwright.config";
 import { accounts, connectBroker, linkFrame, openLink, signIn, timeline } from "./helpers";
 
@@ -67,6 +67,52 @@ test("the user closes Link: the overlay and scroll lock go, the exit is shown", 
   await expect(page.locator("#mesh-link-popup__styles")).toHaveCount(0);
   await expect(page.getByRole("status")).toHaveText("Link closed.");
   expect((await timeline(page)).at(-1)).toBe("exit");
+});
+
+test("Escape closes Link when the page has the keyboard", async ({ page }) => {
+  await openLink(page);
+  // The keyboard on the page itself (the overlay covers everything, so no click reaches it).
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press("Escape");
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+  await expect(page.getByRole("status")).toHaveText("Link closed.");
+});
+
+/** Runs `script` inside the Link iframe, as if Link itself posted to the page. */
+async function fromLink(page: Page, message: unknown) {
+  const frame = page.frames().find((f) => f.url().startsWith(EMULATOR_URL));
+  expect(frame, "the Link frame").toBeDefined();
+  await frame!.evaluate((m) => parent.postMessage(m, "*"), message);
+}
+
+test("a close whose summary cannot be read still closes Link", async ({ page }) => {
+  await openLink(page);
+  await fromLink(page, { type: "close", payload: "not a summary" });
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+  await expect(page.getByRole("status")).toHaveText("Link closed.");
+});
+
+test("a token message the page cannot read is told to the user, not only the console", async ({
+  page,
+}) => {
+  await openLink(page);
+  await fromLink(page, { type: "brokerageAccountAccessToken", payload: { accountTokens: "oops" } });
+  await expect(page.getByRole("list", { name: "Link events" })).toContainText(
+    "Link sent account details this page could not read, so nothing was saved. Please connect the account again.",
+  );
+});
+
+test("a link token without base64 padding opens as the SDK opens it", async ({ page }) => {
+  await page.route("**/api/create_link_token", async (route) => {
+    const response = await route.fetch();
+    let url = Buffer.from(await response.json(), "base64").toString();
+    // A length that base64 must pad, then the padding left out.
+    while (url.length % 3 === 0) url += "&x=1";
+    const padded = Buffer.from(url).toString("base64");
+    expect(padded.endsWith("=")).toBe(true);
+    await route.fulfill({ response, body: JSON.stringify(padded.replace(/=+$/, "")) });
+  });
+  await openLink(page);
 });
 
 test("an invalid link token ends in on_exit with an error, without an exception", async ({
@@ -212,6 +258,14 @@ test("a host origin the emulator does not allow cannot even frame Link", async (
   await expect.poll(() => refusals.join("\n")).toContain("https://app.example.com");
   await expect(page.getByRole("status")).toHaveText("Opening Link…");
   expect(messages).toEqual([]);
+  // A frame that never loads does not leave the user in front of nothing: after 20 s Link
+  // closes with the likely causes.
+  test.setTimeout(60_000);
+  await expect(page.getByRole("status")).toHaveText(
+    /^Link closed: Link did not load within 20 seconds\. This site may not be among the allowed domains/,
+    { timeout: 25_000 },
+  );
+  await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
 });
 
 test("embedded render type: Link in the page's own iframe, closed by a close request", async ({

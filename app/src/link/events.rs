@@ -193,11 +193,8 @@ pub fn parse_message(data: Value) -> Result<LinkMessage, MessageError> {
             )?))
         }
         "transferFinished" => LinkMessage::TransferFinished(typed("transferFinished", payload)?),
-        "close" | "done" => LinkMessage::Exit(if payload.is_null() {
-            SessionSummary::default()
-        } else {
-            typed("close", payload)?
-        }),
+        // Link is finished whatever its summary holds: one it cannot read is left out.
+        "close" | "done" => LinkMessage::Exit(serde_json::from_value(payload).unwrap_or_default()),
         // Unknown keys are passed on too: Link adds events faster than clients update.
         key => LinkMessage::Event(LinkEvent {
             event_type: LinkEventType::from_key(key),
@@ -341,6 +338,13 @@ mod tests {
             parse_message(json!({"type": "close"})).unwrap(),
             LinkMessage::Exit(SessionSummary::default())
         );
+        // Link is finished whatever its summary holds: an unreadable one still closes Link.
+        for odd in [json!("a string"), json!({"page": 42}), json!([1, 2])] {
+            assert_eq!(
+                parse_message(json!({"type": "close", "payload": odd})).unwrap(),
+                LinkMessage::Exit(SessionSummary::default())
+            );
+        }
     }
 
     #[test]

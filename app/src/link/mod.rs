@@ -24,7 +24,7 @@ use send_wrapper::SendWrapper;
 use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{HtmlIFrameElement, MessageEvent};
+use web_sys::{HtmlIFrameElement, KeyboardEvent, MessageEvent};
 
 pub use events::{LinkEvent, LinkEventType, LinkMessage, MessageError, parse_message};
 pub use link_url::LinkUrl;
@@ -118,12 +118,23 @@ impl LinkOptions {
     }
 }
 
+/// How long Link may take to post `loaded` before it is closed with an explanation.
+pub const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Why Link closes when it never loads: the frame is blocked or unreachable.
+pub const LOAD_TIMEOUT_MESSAGE: &str = "Link did not load within 20 seconds. This site may not be among the allowed domains in the Mesh dashboard, a browser extension or content blocker may be blocking it, or the network may be down.";
+
+/// What a token message Link posted but this page could not read becomes, for the user.
+pub const UNREADABLE_TOKENS_MESSAGE: &str = "Link sent account details this page could not read, so nothing was saved. Please connect the account again.";
+
 /// An open Link session's browser objects.
 struct ActiveSession {
     link_origin: String,
     iframe: HtmlIFrameElement,
     overlay: Option<overlay::Overlay>,
     listener: Closure<dyn FnMut(MessageEvent)>,
+    escape: Closure<dyn FnMut(KeyboardEvent)>,
+    load_timer: Option<TimeoutHandle>,
 }
 
 /// A handle to Link: [`MeshLink::open`], [`MeshLink::close`] and [`MeshLink::state`].
@@ -229,11 +240,33 @@ impl MeshLink {
         window
             .add_event_listener_with_callback("message", listener.as_ref().unchecked_ref())
             .map_err(|_| "the Link message listener could not be added".to_string())?;
+        // Escape closes Link (when the page, not Link's own frame, has the keyboard).
+        let escape = Closure::<dyn FnMut(KeyboardEvent)>::new(move |event: KeyboardEvent| {
+            if event.key() == "Escape" {
+                link.request_close();
+            }
+        });
+        window
+            .add_event_listener_with_callback("keydown", escape.as_ref().unchecked_ref())
+            .map_err(|_| "the Escape key listener could not be added".to_string())?;
+        // A frame that never loads (blocked by a policy, a content blocker, a domain Mesh does
+        // not allow) would leave the user in front of nothing: close it with the likely causes.
+        let load_timer = set_timeout_with_handle(
+            move || {
+                if link.state.try_get_untracked() == Some(LinkState::Loading) && link.teardown() {
+                    link.exit(Some(LOAD_TIMEOUT_MESSAGE.to_string()), None);
+                }
+            },
+            LOAD_TIMEOUT,
+        )
+        .ok();
         self.session.set_value(Some(SendWrapper::new(ActiveSession {
             link_origin,
             iframe,
             overlay,
             listener,
+            escape,
+            load_timer,
         })));
         self.state.set(LinkState::Loading);
         Ok(())
@@ -245,17 +278,26 @@ impl MeshLink {
             return false;
         };
         let ActiveSession {
-            overlay, listener, ..
+            overlay,
+            listener,
+            escape,
+            load_timer,
+            ..
         } = session.take();
+        if let Some(timer) = load_timer {
+            timer.clear();
+        }
         if let Some(window) = web_sys::window() {
             let _ = window
                 .remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+            let _ = window
+                .remove_event_listener_with_callback("keydown", escape.as_ref().unchecked_ref());
         }
         if let Some(overlay) = overlay {
             overlay.remove();
         }
         // The listener may be the caller (a `close` message): free it after this turn.
-        set_timeout(move || drop(listener), std::time::Duration::ZERO);
+        set_timeout(move || drop((listener, escape)), std::time::Duration::ZERO);
         self.state.try_set(LinkState::Closed);
         true
     }
@@ -291,6 +333,13 @@ impl MeshLink {
             Some(Ok(message)) => message,
             Some(Err(MessageError::MalformedPayload { kind, reason })) => {
                 leptos::logging::warn!("Mesh Link sent a malformed {kind} message: {reason}");
+                // Tokens lost to a message this page cannot read: the user must know.
+                if let Some(on_event) = self.options.with_value(|o| o.on_event) {
+                    on_event.run(LinkEvent {
+                        event_type: LinkEventType::IntegrationConnectionError,
+                        payload: json!({ "errorMessage": UNREADABLE_TOKENS_MESSAGE }),
+                    });
+                }
                 return;
             }
             _ => return,

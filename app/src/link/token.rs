@@ -4,6 +4,13 @@
 use super::link_url::LinkUrl;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+/// Decodes link tokens as the SDK's `atob` does: with or without `=` padding.
+const LINK_TOKEN_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 use serde::Deserialize;
 
 /// Where Link may be loaded from.
@@ -69,7 +76,7 @@ pub fn link_url(
     policy: &LinkOriginPolicy,
     params: &LinkUrlParams,
 ) -> Result<LinkUrl, LinkTokenError> {
-    let bytes = BASE64
+    let bytes = LINK_TOKEN_BASE64
         .decode(link_token.trim())
         .map_err(|_| LinkTokenError::Invalid)?;
     let text = String::from_utf8(bytes).map_err(|_| LinkTokenError::Invalid)?;
@@ -186,6 +193,20 @@ mod tests {
         assert_eq!(
             url.href(),
             "https://web.meshconnect.com/b2b-iframe/cid/broker-connect?auth_code=abc&lng=en-US&fiatCur=EUR&th=dark&rt=embedded"
+        );
+    }
+
+    #[test]
+    fn a_token_without_padding_opens_as_atob_opens_it() {
+        // 37 bytes of URL: base64 pads it with `==`; Mesh's SDK decodes it with or without.
+        let padded = token("https://web.meshconnect.com/x?a=bcdef");
+        assert!(padded.ends_with('='));
+        let unpadded = padded.trim_end_matches('=');
+        let policy = LinkOriginPolicy::MeshHosted;
+        let params = LinkUrlParams::default();
+        assert_eq!(
+            link_url(unpadded, &policy, &params).unwrap().href(),
+            link_url(&padded, &policy, &params).unwrap().href()
         );
     }
 
