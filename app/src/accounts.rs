@@ -21,6 +21,7 @@ pub async fn save_connection(
     let saved = match payload {
         IntegrationConnected::AccessToken(payload) => {
             let accounts = ssr::validate_accounts(payload)?;
+            ssr::within_the_cap(&state, &user, &accounts).await?;
             state.vault.save_accounts(&user, accounts).await
         }
         IntegrationConnected::DelayedAuth(payload) => {
@@ -121,6 +122,8 @@ pub(crate) mod ssr {
     pub const MAX_TEXT_CHARS: usize = 256;
     /// Most accounts in one payload.
     pub const MAX_ACCOUNTS: usize = 50;
+    /// Most connections one user may hold.
+    pub const MAX_CONNECTIONS_PER_USER: usize = 100;
     /// Largest logo kept; a larger one is dropped so a token is never lost for a logo.
     pub const MAX_LOGO_BYTES: usize = 512 * 1024;
     /// Longest token lifetime believed (ten years); longer values are treated as absent.
@@ -252,6 +255,37 @@ pub(crate) mod ssr {
                 payload.broker_brand_info,
             )?,
         })
+    }
+
+    /// Refuses a save that would give `user` more than [`MAX_CONNECTIONS_PER_USER`]
+    /// connections; accounts connected again replace their rows and do not count.
+    pub async fn within_the_cap(
+        state: &crate::state::AppState,
+        user: &str,
+        connected: &ConnectedAccounts,
+    ) -> Result<(), AppError> {
+        let stored = state
+            .vault
+            .list(user)
+            .await
+            .map_err(|error| vault_failure("count connections", error))?;
+        let new = connected
+            .accounts
+            .iter()
+            .filter(|account| {
+                !stored.iter().any(|row| {
+                    row.broker_type == connected.broker.broker_type
+                        && row.account_id.as_deref() == Some(account.account_id.as_str())
+                })
+            })
+            .count();
+        if stored.len() + new > MAX_CONNECTIONS_PER_USER {
+            return Err(AppError::invalid(format!(
+                "You have {} connected accounts; the limit is {MAX_CONNECTIONS_PER_USER}. Disconnect some before connecting more.",
+                stored.len()
+            )));
+        }
+        Ok(())
     }
 
     /// What the browser may see of a stored connection.

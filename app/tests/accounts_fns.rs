@@ -333,3 +333,26 @@ async fn a_payload_without_branding_or_names_still_saves_the_tokens() {
     assert_eq!(listed[0].cash, None);
     assert!(listed[0].broker_logo.is_none());
 }
+
+#[tokio::test]
+async fn a_user_holds_at_most_100_connections_and_reconnecting_still_works_at_the_cap() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    for batch in 0..2 {
+        let accounts = (0..50)
+            .map(|i| account(&format!("{batch}-{i}"), "at"))
+            .collect();
+        assert_eq!(
+            save(&app, &user, access_payload(accounts)).await.status(),
+            200
+        );
+    }
+    let refused = save(&app, &user, access_payload(vec![account("one-more", "at")])).await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(
+        app_error(refused).await.message,
+        "You have 100 connected accounts; the limit is 100. Disconnect some before connecting more."
+    );
+    let reconnected = save(&app, &user, access_payload(vec![account("0-7", "new-at")])).await;
+    assert_eq!(reconnected.status(), 200);
+}

@@ -313,3 +313,22 @@ async fn link_tokens_are_unique() {
     let b = client.create_link_token(&request()).await.unwrap();
     assert_ne!(a.link_token, b.link_token);
 }
+
+#[tokio::test]
+async fn an_answer_larger_than_the_limit_is_refused_not_held() {
+    use server::mesh::MAX_ANSWER_BYTES;
+    // A server that answers every call with a body just over the limit.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    let huge = axum::Router::new().fallback(|| async { vec![b'x'; MAX_ANSWER_BYTES + 1] });
+    tokio::spawn(async move { axum::serve(listener, huge).await });
+
+    let error = client_with_timeout(base, SECRET, Duration::from_secs(5))
+        .create_link_token(&request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, MeshError::MalformedResponse(why) if why.contains("larger than 4 MiB")),
+        "{error:?}"
+    );
+}

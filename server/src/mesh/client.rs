@@ -207,8 +207,14 @@ impl MeshClient {
         };
         let status = response.status();
         let retry_after = retry_after(response.headers());
-        let bytes = match response.bytes().await {
-            Ok(bytes) => bytes,
+        let bytes = match read_at_most(response, MAX_ANSWER_BYTES).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                return Attempt::Done(Err(MeshError::MalformedResponse(format!(
+                    "the answer is larger than {} MiB",
+                    MAX_ANSWER_BYTES / (1024 * 1024)
+                ))));
+            }
             Err(e) if e.is_timeout() => {
                 return Attempt::Done(Err(MeshError::Timeout(self.timeouts.total)));
             }
@@ -310,4 +316,22 @@ fn parse_bad_request(bytes: &[u8]) -> MeshError {
             display_message: None,
         },
     }
+}
+
+/// The largest answer read from Mesh; a larger one is refused rather than held in memory.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+/// Reads `response`'s body, or `None` once it passes `limit` bytes.
+async fn read_at_most(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }

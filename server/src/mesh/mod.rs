@@ -5,6 +5,6 @@ mod client;
 mod error;
 mod types;
 
-pub use client::{MeshClient, RetryPolicy, Timeouts};
+pub use client::{MAX_ANSWER_BYTES, MeshClient, RetryPolicy, Timeouts};
 pub use error::MeshError;
 pub use types::{ApiResult, ApiStatus, LinkTokenContent, LinkTokenRequest, MAX_USER_ID_CHARS};
