@@ -48,6 +48,15 @@ async fn run() -> Result<(), String> {
         .leptos_options;
     let addr = options.site_addr;
     let config = Config::load(&ProcessEnv, &format!("http://{addr}")).map_err(|e| e.to_string())?;
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("rotate-token-key") => return rotate_token_key(&config).await,
+        Some(other) => {
+            return Err(format!(
+                "unknown command \"{other}\": run without arguments to serve, or with rotate-token-key"
+            ));
+        }
+    }
 
     // A release binary serves the site it embeds; one built the wrong way has none.
     if !cfg!(debug_assertions)
@@ -58,15 +67,7 @@ async fn run() -> Result<(), String> {
             .into());
     }
     let emulator_origin = start_emulator(&config).await?;
-    let vault = TokenVault::connect(
-        &config.database_url,
-        config.token_key.bytes(),
-        config.database_max_connections,
-    )
-    .await
-    .map_err(|e| {
-        format!("the token vault cannot be opened ({e}): check DATABASE_URL and DATA_DIR")
-    })?;
+    let vault = open_vault(&config).await?;
     tracing::info!("token vault ready ({:?})", vault.backend());
     let mesh = MeshClient::new(config.mesh_api_url.clone(), config.mesh_credentials.clone())
         .map_err(|e| e.to_string())?;
@@ -81,8 +82,13 @@ async fn run() -> Result<(), String> {
     // Production is served over https behind a proxy; the cookie must not travel in clear there.
     let secure_cookie =
         config.mesh_env == MeshEnvironment::Production || config.public_url.is_https();
-    let session =
+    let mut session =
         SessionConfig::new(config.session_key.bytes(), secure_cookie).map_err(|e| e.to_string())?;
+    if let Some(previous) = &config.session_key_previous {
+        session = session
+            .with_previous_key(previous.bytes())
+            .map_err(|e| e.to_string())?;
+    }
 
     let state = AppState {
         mesh,
@@ -114,6 +120,36 @@ async fn run() -> Result<(), String> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| format!("the server stopped: {e}"))
+}
+
+/// The token vault under `TOKEN_KEY`, reading `TOKEN_KEY_PREVIOUS` too.
+async fn open_vault(config: &Config) -> Result<TokenVault, String> {
+    TokenVault::connect(
+        &config.database_url,
+        config.token_key.bytes(),
+        config.database_max_connections,
+    )
+    .await
+    .and_then(|vault| {
+        vault.with_previous_keys(config.token_keys_previous.iter().map(|k| k.bytes()))
+    })
+    .map_err(|e| format!("the token vault cannot be opened ({e}): check DATABASE_URL and DATA_DIR"))
+}
+
+/// `mesh-link-starter rotate-token-key`: re-encrypts every stored token under `TOKEN_KEY`, then
+/// says what it did. Run it with the old key in `TOKEN_KEY_PREVIOUS`; once it reports nothing
+/// left under another key, `TOKEN_KEY_PREVIOUS` can go.
+async fn rotate_token_key(config: &Config) -> Result<(), String> {
+    let vault = open_vault(config).await?;
+    let report = vault
+        .rotate_key()
+        .await
+        .map_err(|e| format!("the rotation stopped ({e}); run it again to finish"))?;
+    println!("{report}");
+    if report.unreadable > 0 {
+        return Err("some connections are sealed under a key that is not set: add it to TOKEN_KEY_PREVIOUS and run again".into());
+    }
+    Ok(())
 }
 
 /// Starts the embedded Mesh emulator in emulator mode; returns its origin for the Link client.

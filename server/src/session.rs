@@ -30,6 +30,7 @@ impl std::fmt::Display for UserId {
 #[derive(Clone)]
 pub struct SessionConfig {
     key: Key,
+    previous: Option<Key>,
     secure: bool,
 }
 
@@ -38,7 +39,18 @@ impl SessionConfig {
     /// `__Host-` prefix (set it whenever the app is served over https).
     pub fn new(key_bytes: &[u8], secure: bool) -> Result<Self, SessionKeyError> {
         let key = Key::try_from(key_bytes).map_err(|_| SessionKeyError)?;
-        Ok(Self { key, secure })
+        Ok(Self {
+            key,
+            previous: None,
+            secure,
+        })
+    }
+
+    /// Also reads cookies made under `key_bytes`, the `SESSION_KEY` before a rotation, and
+    /// reissues them under the current key, so rotating it logs nobody out.
+    pub fn with_previous_key(mut self, key_bytes: &[u8]) -> Result<Self, SessionKeyError> {
+        self.previous = Some(Key::try_from(key_bytes).map_err(|_| SessionKeyError)?);
+        Ok(self)
     }
 
     /// The cookie's name under these settings.
@@ -75,28 +87,35 @@ pub async fn assign_user_id(
     next: Next,
 ) -> Response {
     let jar = PrivateCookieJar::from_headers(request.headers(), config.key.clone());
-    let read = |name: &str| {
+    let previous = config
+        .previous
+        .as_ref()
+        .map(|key| PrivateCookieJar::from_headers(request.headers(), key.clone()));
+    let read = |jar: &PrivateCookieJar, name: &str| {
         jar.get(name)
             .and_then(|cookie| Uuid::parse_str(cookie.value()).ok())
     };
     let name = config.cookie_name();
-    // Over https, the plain-named cookie of an earlier http deployment is read once.
-    let legacy = (name != COOKIE_NAME).then(|| read(COOKIE_NAME)).flatten();
-    let (user_id, new_jar) = match (read(name), legacy) {
-        (Some(id), _) => (UserId(id), None),
-        (None, Some(id)) => {
-            let jar = jar
-                .clone()
-                .remove(Cookie::build(COOKIE_NAME).path("/"))
-                .add(session_cookie(&config, id));
-            (UserId(id), Some(jar))
-        }
-        (None, None) => {
-            let id = Uuid::new_v4();
-            (
-                UserId(id),
-                Some(jar.clone().add(session_cookie(&config, id))),
-            )
+    // Cookies of an earlier setup, read once and reissued: the plain name of an http deployment
+    // (over https) and the session key before the last rotation.
+    let earlier = || {
+        let plain = (name != COOKIE_NAME).then_some(COOKIE_NAME);
+        plain.and_then(|plain| read(&jar, plain)).or_else(|| {
+            let previous = previous.as_ref()?;
+            read(previous, name).or_else(|| read(previous, plain?))
+        })
+    };
+    let (user_id, new_jar) = match read(&jar, name) {
+        Some(id) => (UserId(id), None),
+        None => {
+            let (id, jar) = match earlier() {
+                Some(id) if name != COOKIE_NAME => {
+                    (id, jar.clone().remove(Cookie::build(COOKIE_NAME).path("/")))
+                }
+                Some(id) => (id, jar.clone()),
+                None => (Uuid::new_v4(), jar.clone()),
+            };
+            (UserId(id), Some(jar.add(session_cookie(&config, id))))
         }
     };
     request.extensions_mut().insert(user_id);
@@ -121,7 +140,10 @@ mod tests {
     const KEY: [u8; 64] = [7; 64];
 
     fn app(secure: bool) -> Router {
-        let config = SessionConfig::new(&KEY, secure).unwrap();
+        app_with(SessionConfig::new(&KEY, secure).unwrap())
+    }
+
+    fn app_with(config: SessionConfig) -> Router {
         Router::new()
             .route(
                 "/",
@@ -165,6 +187,31 @@ mod tests {
         let (again, set_again) = visit(app(false), Some(pair(&set[0]))).await;
         assert_eq!(again, id);
         assert!(set_again.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_cookie_under_the_previous_key_keeps_its_user_once_reissued() {
+        let (id, old) = visit(app(false), None).await;
+        let rotated = app_with(
+            SessionConfig::new(&[8; 64], false)
+                .unwrap()
+                .with_previous_key(&KEY)
+                .unwrap(),
+        );
+        let (same, set) = visit(rotated.clone(), Some(pair(&old[0]))).await;
+        assert_eq!(same, id);
+        assert_eq!(set.len(), 1, "reissued under the new key: {set:?}");
+        assert_ne!(pair(&set[0]), pair(&old[0]));
+        let (after, set_after) = visit(rotated, Some(pair(&set[0]))).await;
+        assert_eq!(after, id);
+        assert!(set_after.is_empty());
+        // Without the previous key the old cookie is just unreadable: a new visitor.
+        let (stranger, _) = visit(
+            app_with(SessionConfig::new(&[8; 64], false).unwrap()),
+            Some(pair(&old[0])),
+        )
+        .await;
+        assert_ne!(stranger, id);
     }
 
     #[tokio::test]

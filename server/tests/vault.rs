@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use secrecy::{ExposeSecret, SecretString};
 use server::vault::{
-    Backend, BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, NewAccount,
+    Backend, BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, CryptoError, NewAccount,
     PendingConnection, TokenVault, VaultError,
 };
 use sqlx::Row;
@@ -636,6 +636,62 @@ async fn mixed_saves_over_a_small_pool_read_back_exactly(db: TestDb) {
 }
 
 /// Runs each scenario on SQLite and on PostgreSQL.
+/// Saves with `KEY`, rotates to another key, drops `KEY`, and still reads every token.
+async fn rotating_the_token_key_keeps_every_token_readable(db: TestDb) {
+    const NEW_KEY: [u8; 32] = [10u8; 32];
+    let old = db.vault().await;
+    let user = new_user();
+    let saved = old
+        .save_accounts(
+            &user,
+            accounts(
+                "robinhood",
+                vec![
+                    account("r-1", "access-ROTATE-1"),
+                    account("r-2", "access-ROTATE-2"),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+
+    let both = TokenVault::connect(&db.url, &NEW_KEY, 4)
+        .await
+        .unwrap()
+        .with_previous_keys([&KEY[..]])
+        .unwrap();
+    // Before rotating, the old rows read with the previous key; new saves use the new one.
+    let (_, tokens) = both
+        .find_with_tokens(&user, &saved[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tokens.access_token.unwrap().expose_secret(),
+        "access-ROTATE-1"
+    );
+    let report = both.rotate_key().await.unwrap();
+    assert!(report.rotated >= 2, "{report}");
+    assert_eq!(report.unreadable, 0);
+    assert_eq!(both.rotate_key().await.unwrap().rotated, 0, "nothing left");
+
+    let new_only = TokenVault::connect(&db.url, &NEW_KEY, 4).await.unwrap();
+    for (connection, expected) in saved.iter().zip(["access-ROTATE-1", "access-ROTATE-2"]) {
+        let (_, tokens) = new_only
+            .find_with_tokens(&user, &connection.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(tokens.access_token.unwrap().expose_secret(), expected);
+    }
+    // The old key alone can no longer read them: the rows really were re-encrypted.
+    let old_only = db.vault().await;
+    assert!(matches!(
+        old_only.find_with_tokens(&user, &saved[0].id).await,
+        Err(VaultError::Crypto(CryptoError::UnknownKey(_)))
+    ));
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -664,6 +720,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     round_trip,
+    rotating_the_token_key_keeps_every_token_readable,
     tampered_or_moved_ciphertexts_fail,
     no_token_is_stored_in_clear,
     reconnect_replaces_tokens_instead_of_adding_a_row,

@@ -103,6 +103,12 @@ pub struct Config {
     pub session_key: KeyMaterial,
     /// Key of the token vault (AES-256-GCM).
     pub token_key: KeyMaterial,
+    /// Older vault keys, still read until `rotate-token-key` has re-encrypted their rows
+    /// (`TOKEN_KEY_PREVIOUS`).
+    pub token_keys_previous: Vec<KeyMaterial>,
+    /// The session key before the last rotation: its cookies are read once and reissued
+    /// (`SESSION_KEY_PREVIOUS`).
+    pub session_key_previous: Option<KeyMaterial>,
     /// Where connections are stored: a SQLite file under `DATA_DIR` by default, or PostgreSQL.
     pub database_url: String,
     /// Most pooled database connections per instance (`DATABASE_MAX_CONNECTIONS`).
@@ -423,6 +429,18 @@ impl Config {
         let data_dir = PathBuf::from(env.var("DATA_DIR").unwrap_or_else(|| "data".to_string()));
         let session_key = load_key(env, mesh_env, &data_dir, "SESSION_KEY", SESSION_KEY_LEN)?;
         let token_key = load_key(env, mesh_env, &data_dir, "TOKEN_KEY", TOKEN_KEY_LEN)?;
+        let token_keys_previous = env
+            .var("TOKEN_KEY_PREVIOUS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .map(|key| decode_key(key, "TOKEN_KEY_PREVIOUS", TOKEN_KEY_LEN))
+            .collect::<Result<Vec<_>, _>>()?;
+        let session_key_previous = env
+            .var("SESSION_KEY_PREVIOUS")
+            .map(|key| decode_key(&key, "SESSION_KEY_PREVIOUS", SESSION_KEY_LEN))
+            .transpose()?;
         let database_url = match env.var("DATABASE_URL") {
             Some(url) => {
                 let url = url.trim().to_string();
@@ -432,10 +450,17 @@ impl Config {
                 }
                 url
             }
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                data_dir.join("connections.db").display()
-            ),
+            None => {
+                // Created here too: with both keys set, nothing else creates the folder.
+                create_private_dir(&data_dir).map_err(|e| ConfigError::DataDir {
+                    path: data_dir.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("connections.db").display()
+                )
+            }
         };
 
         let database_max_connections = match env.var("DATABASE_MAX_CONNECTIONS") {
@@ -463,6 +488,8 @@ impl Config {
             emulator,
             session_key,
             token_key,
+            token_keys_previous,
+            session_key_previous,
             database_url,
             database_max_connections,
             data_dir,
@@ -894,6 +921,50 @@ mod tests {
         assert_eq!(
             load([("DATA_DIR", data), ("TRUSTED_PROXIES", "10.0.0.0/8")]).unwrap_err(),
             ConfigError::InvalidProxy("10.0.0.0/8".into())
+        );
+    }
+
+    #[test]
+    fn the_data_folder_is_made_for_sqlite_even_when_both_keys_are_set() {
+        let dir = temp_dir();
+        let data = dir.path().join("fresh");
+        let (session, token) = (key(64), key(32));
+        load([
+            ("DATA_DIR", data.to_str().unwrap()),
+            ("SESSION_KEY", session.as_str()),
+            ("TOKEN_KEY", token.as_str()),
+        ])
+        .unwrap();
+        assert!(data.is_dir());
+    }
+
+    #[test]
+    fn previous_keys_are_read_for_rotation() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let config = load([("DATA_DIR", data)]).unwrap();
+        assert!(config.token_keys_previous.is_empty());
+        assert!(config.session_key_previous.is_none());
+        let (old_a, old_b, old_session) = (key(32), key(32), key(64));
+        let list = format!("{old_a}, {old_b}");
+        let config = load([
+            ("DATA_DIR", data),
+            ("TOKEN_KEY_PREVIOUS", list.as_str()),
+            ("SESSION_KEY_PREVIOUS", old_session.as_str()),
+        ])
+        .unwrap();
+        assert_eq!(config.token_keys_previous.len(), 2);
+        assert_eq!(config.session_key_previous.unwrap().bytes().len(), 64);
+        assert_eq!(
+            load([
+                ("DATA_DIR", data),
+                ("TOKEN_KEY_PREVIOUS", old_session.as_str())
+            ])
+            .unwrap_err(),
+            ConfigError::InvalidKey {
+                var: "TOKEN_KEY_PREVIOUS",
+                len: 32
+            }
         );
     }
 

@@ -48,28 +48,85 @@ pub enum CryptoError {
     UnknownKey(String),
 }
 
-/// Seals and opens tokens with one key, identified by a key id stored beside each value.
-pub struct TokenCipher {
+/// One vault key and the ids that name it in stored rows.
+struct VaultKey {
     cipher: Aes256Gcm,
-    key_id: String,
+    /// HMAC-SHA-256 of [`KEY_ID_LABEL`] under the key, first 8 bytes in hex.
+    id: String,
+    /// The id rows written before key rotation carry: the first 4 bytes of the GCM tag of an
+    /// empty message under a zero nonce. Still read, never written.
+    legacy_id: String,
+}
+
+/// What the key id is derived from.
+const KEY_ID_LABEL: &[u8] = b"mesh-link-starter vault key id v1";
+
+impl VaultKey {
+    fn new(key: &[u8]) -> Result<Self, CryptoError> {
+        use hmac::{Hmac, Mac};
+        let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| CryptoError::BadKey)?;
+        let mut mac =
+            <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).map_err(|_| CryptoError::BadKey)?;
+        mac.update(KEY_ID_LABEL);
+        let id = hex(&mac.finalize().into_bytes()[..8]);
+        let check = cipher
+            .encrypt(Nonce::from_slice(&[0u8; NONCE_LEN]), &[][..])
+            .map_err(|_| CryptoError::BadKey)?;
+        let legacy_id = hex(&check[..4]);
+        Ok(Self {
+            cipher,
+            id,
+            legacy_id,
+        })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Seals with the current key and opens with whichever key sealed a value (the current one or a
+/// previous one, named by the key id stored beside each value).
+pub struct TokenCipher {
+    current: VaultKey,
+    previous: Vec<VaultKey>,
 }
 
 impl TokenCipher {
     /// A cipher for a 32-byte key.
     pub fn new(key: &[u8]) -> Result<Self, CryptoError> {
-        let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| CryptoError::BadKey)?;
-        // A key check value: the tag of an empty message under a zero nonce identifies the key
-        // without revealing it, so rotation can later tell which key sealed a row.
-        let check = cipher
-            .encrypt(Nonce::from_slice(&[0u8; NONCE_LEN]), &[][..])
-            .map_err(|_| CryptoError::BadKey)?;
-        let key_id = check[..4].iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Self { cipher, key_id })
+        Ok(Self {
+            current: VaultKey::new(key)?,
+            previous: Vec::new(),
+        })
     }
 
-    /// The id of this cipher's key.
+    /// Also opens values sealed under each of `keys` (older keys being rotated out).
+    pub fn with_previous_keys<'a>(
+        mut self,
+        keys: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Self, CryptoError> {
+        for key in keys {
+            self.previous.push(VaultKey::new(key)?);
+        }
+        Ok(self)
+    }
+
+    /// The id of the key new values are sealed with.
     pub fn key_id(&self) -> &str {
-        &self.key_id
+        &self.current.id
+    }
+
+    /// Whether `key_id` names the current key as new rows write it.
+    pub fn is_current(&self, key_id: &str) -> bool {
+        key_id == self.current.id
+    }
+
+    fn key(&self, key_id: &str) -> Result<&VaultKey, CryptoError> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|key| key.id == key_id || key.legacy_id == key_id)
+            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_string()))
     }
 
     /// Encrypts `token` for the row `identity`: `nonce || ciphertext || tag`.
@@ -78,6 +135,7 @@ impl TokenCipher {
         rand::fill(&mut nonce);
         let aad = identity.associated_data();
         let ciphertext = self
+            .current
             .cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
@@ -100,15 +158,13 @@ impl TokenCipher {
         sealed: &[u8],
         identity: RowIdentity<'_>,
     ) -> Result<SecretString, CryptoError> {
-        if key_id != self.key_id {
-            return Err(CryptoError::UnknownKey(key_id.to_string()));
-        }
+        let key = self.key(key_id)?;
         if sealed.len() < NONCE_LEN {
             return Err(CryptoError::Unreadable);
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         let aad = identity.associated_data();
-        let plain = self
+        let plain = key
             .cipher
             .decrypt(
                 Nonce::from_slice(nonce),
@@ -188,6 +244,46 @@ mod tests {
                 .open(cipher.key_id(), &[0u8; 5], identity("a"))
                 .unwrap_err(),
             CryptoError::Unreadable
+        );
+    }
+
+    #[test]
+    fn previous_keys_open_what_they_sealed_and_new_values_use_the_current_key() {
+        let old = TokenCipher::new(&[1u8; 32]).unwrap();
+        let sealed = old.seal(&SecretString::from("at"), identity("a"));
+        let rotated = TokenCipher::new(&[2u8; 32])
+            .unwrap()
+            .with_previous_keys([&[1u8; 32][..]])
+            .unwrap();
+        assert_ne!(rotated.key_id(), old.key_id());
+        assert!(!rotated.is_current(old.key_id()));
+        let opened = rotated.open(old.key_id(), &sealed, identity("a")).unwrap();
+        assert_eq!(opened.expose_secret(), "at");
+        // Without the old key, its values name a key this server does not have.
+        let dropped = TokenCipher::new(&[2u8; 32]).unwrap();
+        assert_eq!(
+            dropped
+                .open(old.key_id(), &sealed, identity("a"))
+                .unwrap_err(),
+            CryptoError::UnknownKey(old.key_id().to_string())
+        );
+    }
+
+    #[test]
+    fn the_key_id_is_an_hmac_and_rows_under_the_legacy_id_still_open() {
+        let cipher = TokenCipher::new(&[3u8; 32]).unwrap();
+        assert_eq!(cipher.key_id().len(), 16);
+        let sealed = cipher.seal(&SecretString::from("at"), identity("a"));
+        // Rows written before rotation existed carry the GCM key check value as their id.
+        let legacy = &cipher.current.legacy_id;
+        assert_eq!(legacy.len(), 8);
+        assert_ne!(legacy, cipher.key_id());
+        assert_eq!(
+            cipher
+                .open(legacy, &sealed, identity("a"))
+                .unwrap()
+                .expose_secret(),
+            "at"
         );
     }
 

@@ -59,6 +59,21 @@ pub(crate) struct StoredRowWithTokens {
     pub refresh_token: Option<Vec<u8>>,
 }
 
+/// A row's sealed tokens with what identifies them, for key rotation.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SealedTokens {
+    pub id: String,
+    pub user_id: String,
+    pub broker_type: String,
+    pub account_id: String,
+    pub key_id: String,
+    pub access_token: Option<Vec<u8>>,
+    pub refresh_token: Option<Vec<u8>>,
+}
+
+/// A row's access and refresh tokens, sealed.
+pub(crate) type SealedPair = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// The `account_id` of a pending (delayed-auth) connection's row.
 pub(crate) const PENDING_ACCOUNT: &str = "";
 
@@ -67,7 +82,10 @@ const COLUMNS: &str = "id, broker_type, broker_name, broker_logo, account_id, ac
 
 macro_rules! backend_queries {
     ($db:ty) => {
-        use super::{COLUMNS, PENDING_ACCOUNT, Save, StoredRow, StoredRowWithTokens};
+        use super::{
+            COLUMNS, PENDING_ACCOUNT, Save, SealedPair, SealedTokens, StoredRow,
+            StoredRowWithTokens,
+        };
 
         type Connection = <$db as sqlx::Database>::Connection;
         type Pool = sqlx::Pool<$db>;
@@ -153,6 +171,47 @@ macro_rules! backend_queries {
             .bind(id)
             .fetch_optional(pool)
             .await
+        }
+
+        /// Up to `limit` rows after `after` (by id) whose tokens are not sealed under `key_id`.
+        pub(crate) async fn sealed_under_other_keys(
+            pool: &Pool,
+            key_id: &str,
+            after: &str,
+            limit: i64,
+        ) -> Result<Vec<SealedTokens>, sqlx::Error> {
+            sqlx::query_as(
+                "SELECT id, user_id, broker_type, account_id, key_id, access_token, refresh_token \
+                 FROM broker_connections WHERE key_id <> $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(key_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+
+        /// Replaces row `id`'s tokens with ones sealed under `new_key_id`, unless a save
+        /// rewrote the row since it was read (then it is no longer under `old_key_id`).
+        pub(crate) async fn reseal(
+            pool: &Pool,
+            id: &str,
+            old_key_id: &str,
+            new_key_id: &str,
+            tokens: SealedPair,
+        ) -> Result<bool, sqlx::Error> {
+            let done = sqlx::query(
+                "UPDATE broker_connections SET key_id = $1, access_token = $2, refresh_token = $3 \
+                 WHERE id = $4 AND key_id = $5",
+            )
+            .bind(new_key_id)
+            .bind(tokens.0)
+            .bind(tokens.1)
+            .bind(id)
+            .bind(old_key_id)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
         }
 
         /// Deletes the user's row `id`; false when there is none.
