@@ -295,7 +295,9 @@ pub(crate) mod ssr {
             id: connection.id,
             broker_type: connection.broker_type,
             broker_name: connection.broker_name,
-            broker_logo: connection.broker_logo,
+            logo_url: connection
+                .logo_hash
+                .map(|hash| format!("{}/{hash}", crate::logos::LOGOS_PATH)),
             account_name: connection.account_name,
             cash: connection.cash,
             fund: connection.fund,
@@ -636,10 +638,7 @@ fn ConnectionItem(
         .account_name
         .clone()
         .unwrap_or_else(|| format!("{} (pending)", connection.broker_name));
-    let logo = connection
-        .broker_logo
-        .filter(|logo| !logo.is_empty())
-        .map(|logo| format!("data:image/png;base64,{logo}"));
+    let logo = connection.logo_url;
     let mut details = vec![connection.broker_name.clone()];
     if connection.pending {
         details.push("waiting for the broker to finish signing in".into());

@@ -11,6 +11,8 @@ pub mod connect;
 pub mod edge;
 pub mod error;
 pub mod link;
+#[cfg(feature = "ssr")]
+pub mod logos;
 pub mod model;
 pub mod panel;
 #[cfg(feature = "ssr")]

@@ -31,8 +31,8 @@ pub struct ConnectionSummary {
     pub broker_type: String,
     /// The broker's display name.
     pub broker_name: String,
-    /// The broker's logo: base64 of an image, as Link sends it.
-    pub broker_logo: Option<String>,
+    /// Where the broker's logo is served (`/logos/<hash>`), when Link sent one.
+    pub logo_url: Option<String>,
     /// The account's name; `None` for a pending (delayed-auth) connection.
     pub account_name: Option<String>,
     /// Cash, when Link reported it.

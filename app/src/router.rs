@@ -117,7 +117,8 @@ pub fn router(
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
         )
         .layer(axum::middleware::from_fn(static_files));
-    let app = crate::edge::health_routes(vault)
+    let app = crate::edge::health_routes(vault.clone())
+        .merge(crate::logos::logo_routes(vault))
         .merge(app)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -177,7 +177,7 @@ async fn a_large_logo_is_dropped_but_the_tokens_are_kept() {
     assert_eq!(response.status(), 200);
     let listed = list(&app, &user).await;
     assert_eq!(listed.len(), 1);
-    assert!(listed[0].broker_logo.is_none());
+    assert!(listed[0].logo_url.is_none());
 }
 
 #[tokio::test]
@@ -331,7 +331,7 @@ async fn a_payload_without_branding_or_names_still_saves_the_tokens() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].account_name.as_deref(), Some("acc-plain"));
     assert_eq!(listed[0].cash, None);
-    assert!(listed[0].broker_logo.is_none());
+    assert!(listed[0].logo_url.is_none());
 }
 
 #[tokio::test]
@@ -355,4 +355,50 @@ async fn a_user_holds_at_most_100_connections_and_reconnecting_still_works_at_th
     );
     let reconnected = save(&app, &user, access_payload(vec![account("0-7", "new-at")])).await;
     assert_eq!(reconnected.status(), 200);
+}
+
+#[tokio::test]
+async fn the_logo_is_served_once_by_url_for_every_account_it_decorates() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let saved: Vec<ConnectionSummary> = save(
+        &app,
+        &user,
+        access_payload(vec![account("a", "at-1"), account("b", "at-2")]),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let url = saved[0].logo_url.clone().expect("a logo URL");
+    assert_eq!(saved[1].logo_url.as_deref(), Some(url.as_str()));
+    assert!(url.starts_with("/logos/"), "{url}");
+    let logo = app
+        .http
+        .get(format!("http://{}{url}", app.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logo.status(), 200);
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(
+        logo.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let body = logo.bytes().await.unwrap();
+    assert_eq!(
+        &body[..],
+        &base64::engine::general_purpose::STANDARD
+            .decode("iVBORw0KGgo=")
+            .unwrap()[..]
+    );
+    for missing in ["/logos/0000", "/logos/..%2Fetc", "/logos/a.b"] {
+        let response = app
+            .http
+            .get(format!("http://{}{missing}", app.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{missing}");
+    }
 }

@@ -101,8 +101,8 @@ pub struct Connection {
     pub broker_type: String,
     /// Display name of the broker.
     pub broker_name: String,
-    /// Base64 logo.
-    pub broker_logo: Option<String>,
+    /// Names the broker's logo for [`TokenVault::logo`].
+    pub logo_hash: Option<String>,
     /// The account id; `None` when pending.
     pub account_id: Option<String>,
     /// The account name; `None` when pending.
@@ -134,7 +134,7 @@ impl From<StoredRow> for Connection {
             id: row.id,
             broker_type: row.broker_type,
             broker_name: row.broker_name,
-            broker_logo: row.broker_logo,
+            logo_hash: row.logo_hash,
             account_id: (row.account_id != PENDING_ACCOUNT).then_some(row.account_id),
             account_name: row.account_name,
             cash: row.cash,
@@ -240,6 +240,15 @@ impl fmt::Debug for TokenVault {
             .field("key_id", &self.cipher.key_id())
             .finish_non_exhaustive()
     }
+}
+
+/// The name a logo is stored under: the SHA-256 of its text, in hex.
+fn logo_hash(logo: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(logo.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// What [`TokenVault::rotate_key`] did.
@@ -379,6 +388,14 @@ impl TokenVault {
         ))
     }
 
+    /// The logo (base64 of an image, as Link sent it) named by a connection's `logo_hash`.
+    pub async fn logo(&self, hash: &str) -> Result<Option<String>, VaultError> {
+        Ok(match &self.store {
+            Store::Sqlite { readers, .. } => sqlite::logo(readers, hash).await?,
+            Store::Postgres(pool) => postgres::logo(pool, hash).await?,
+        })
+    }
+
     /// Succeeds when the database answers a trivial query (the readiness check).
     pub async fn ping(&self) -> Result<(), VaultError> {
         match &self.store {
@@ -509,6 +526,7 @@ impl TokenVault {
             user_id: user_id.to_string(),
             broker_type: broker.broker_type.clone(),
             broker_name: broker.broker_name.clone(),
+            logo_hash: broker.logo.as_deref().map(logo_hash),
             broker_logo: broker.logo.clone(),
             key_id: self.cipher.key_id().to_string(),
             connected_at: now,

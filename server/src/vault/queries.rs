@@ -25,7 +25,9 @@ pub(crate) struct Save {
     pub user_id: String,
     pub broker_type: String,
     pub broker_name: String,
+    /// The logo, stored once under `logo_hash` (the SHA-256 of its text).
     pub broker_logo: Option<String>,
+    pub logo_hash: Option<String>,
     pub key_id: String,
     pub connected_at: i64,
     pub refresh_expires_at: Option<i64>,
@@ -38,7 +40,7 @@ pub(crate) struct StoredRow {
     pub id: String,
     pub broker_type: String,
     pub broker_name: String,
-    pub broker_logo: Option<String>,
+    pub logo_hash: Option<String>,
     pub account_id: String,
     pub account_name: Option<String>,
     pub cash: Option<f64>,
@@ -77,7 +79,7 @@ pub(crate) type SealedPair = (Option<Vec<u8>>, Option<Vec<u8>>);
 /// The `account_id` of a pending (delayed-auth) connection's row.
 pub(crate) const PENDING_ACCOUNT: &str = "";
 
-const COLUMNS: &str = "id, broker_type, broker_name, broker_logo, account_id, account_name, \
+const COLUMNS: &str = "id, broker_type, broker_name, logo_hash, account_id, account_name, \
                        cash, fund, token_id, connected_at, expires_at, refresh_expires_at";
 
 macro_rules! backend_queries {
@@ -106,15 +108,26 @@ macro_rules! backend_queries {
             .bind(PENDING_ACCOUNT)
             .execute(&mut *conn)
             .await?;
+            if let (Some(hash), Some(logo)) = (&save.logo_hash, &save.broker_logo) {
+                sqlx::query(
+                    "INSERT INTO broker_logos (hash, logo) VALUES ($1, $2) \
+                     ON CONFLICT (hash) DO NOTHING",
+                )
+                .bind(hash)
+                .bind(logo)
+                .execute(&mut *conn)
+                .await?;
+            }
             let mut stored = Vec::with_capacity(save.rows.len());
             for row in &save.rows {
                 let written = sqlx::query_as::<_, StoredRow>(&format!(
                     "INSERT INTO broker_connections (id, user_id, broker_type, account_id, \
-                     broker_name, broker_logo, account_name, cash, fund, key_id, access_token, \
+                     broker_name, logo_hash, account_name, cash, fund, key_id, access_token, \
                      refresh_token, token_id, connected_at, expires_at, refresh_expires_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                      ON CONFLICT (user_id, broker_type, account_id) DO UPDATE SET \
-                     broker_name = excluded.broker_name, broker_logo = excluded.broker_logo, \
+                     broker_name = excluded.broker_name, logo_hash = excluded.logo_hash, \
+                     broker_logo = NULL, \
                      account_name = excluded.account_name, cash = excluded.cash, \
                      fund = excluded.fund, key_id = excluded.key_id, \
                      access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
@@ -128,7 +141,7 @@ macro_rules! backend_queries {
                 .bind(&save.broker_type)
                 .bind(&row.account_id)
                 .bind(&save.broker_name)
-                .bind(&save.broker_logo)
+                .bind(&save.logo_hash)
                 .bind(&row.account_name)
                 .bind(row.cash)
                 .bind(row.fund)
@@ -212,6 +225,14 @@ macro_rules! backend_queries {
             .execute(pool)
             .await?;
             Ok(done.rows_affected() > 0)
+        }
+
+        /// The logo stored under `hash`.
+        pub(crate) async fn logo(pool: &Pool, hash: &str) -> Result<Option<String>, sqlx::Error> {
+            sqlx::query_scalar("SELECT logo FROM broker_logos WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(pool)
+                .await
         }
 
         /// Deletes the user's row `id`; false when there is none.

@@ -117,6 +117,7 @@ mod tests {
             broker_type: "robinhood".into(),
             broker_name: "Robinhood".into(),
             broker_logo: None,
+            logo_hash: None,
             key_id: "k".into(),
             connected_at: 1,
             refresh_expires_at: None,
