@@ -107,6 +107,7 @@ async fn run() -> Result<(), String> {
         live_reload_port: std::env::var_os("LEPTOS_WATCH")
             .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),
     };
+    app::retention::spawn_daily_sweep(state.clone(), config.retention_days);
     let app = router(state, session, edge, options);
     let listener = server::net::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")

@@ -55,57 +55,24 @@ pub async fn list_connections() -> Result<Vec<ConnectionSummary>, AppError> {
 /// longer valid it is deleted anyway; if Mesh refuses our keys or cannot be reached it is kept.
 #[server(endpoint = "disconnect")]
 pub async fn disconnect(id: String) -> Result<(), AppError> {
-    use server::mesh::MeshError;
-
     let state = crate::state::app_state()?;
     let user = crate::state::current_user()?.to_string();
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(AppError::invalid("id must be a connection id."));
     }
-    let found = state
-        .vault
-        .find_with_tokens(&user, &id)
-        .await
-        .map_err(|error| ssr::vault_failure("read a connection", error))?;
-    let Some((connection, tokens)) = found else {
-        return Err(AppError::new(
+    if ssr::revoke_and_delete(&state.mesh, &state.vault, &user, &id).await? {
+        Ok(())
+    } else {
+        Err(AppError::new(
             crate::error::ErrorKind::NotFound,
             "That connection does not exist (it may already be disconnected).",
-        ));
-    };
-    if let Some(access_token) = tokens.access_token {
-        match state
-            .mesh
-            .delete_account(&access_token, &connection.broker_type)
-            .await
-        {
-            Ok(()) => {}
-            Err(MeshError::BadRequest { .. }) => {
-                tracing::info!(
-                    id,
-                    "Mesh no longer knows this token; deleting the connection"
-                );
-            }
-            Err(error) => {
-                let refusal = crate::error::ssr::from_mesh("revoke a connection", error);
-                return Err(AppError::new(
-                    refusal.kind,
-                    format!("{} The account is still connected.", refusal.message),
-                ));
-            }
-        }
+        ))
     }
-    state
-        .vault
-        .delete(&user, &id)
-        .await
-        .map(|_| ())
-        .map_err(|error| ssr::vault_failure("delete a connection", error))
 }
 
 /// Server-side validation and conversion: the wire payload becomes the vault's secret types.
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
+pub mod ssr {
     use secrecy::SecretString;
     use server::vault::{
         BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, NewAccount, PendingConnection,
@@ -304,6 +271,51 @@ pub(crate) mod ssr {
             connected_at: connection.connected_at,
             expires_at: connection.expires_at,
         }
+    }
+
+    /// Revokes the user's connection `id` at Mesh, then deletes it; false when there is no such
+    /// connection. If Mesh answers that the token is no longer valid it is deleted anyway; if
+    /// Mesh refuses our keys or cannot be reached it is kept, and the error says so.
+    pub async fn revoke_and_delete(
+        mesh: &server::mesh::MeshClient,
+        vault: &server::vault::TokenVault,
+        user: &str,
+        id: &str,
+    ) -> Result<bool, AppError> {
+        use server::mesh::MeshError;
+
+        let found = vault
+            .find_with_tokens(user, id)
+            .await
+            .map_err(|error| vault_failure("read a connection", error))?;
+        let Some((connection, tokens)) = found else {
+            return Ok(false);
+        };
+        if let Some(access_token) = tokens.access_token {
+            match mesh
+                .delete_account(&access_token, &connection.broker_type)
+                .await
+            {
+                Ok(()) => {}
+                Err(MeshError::BadRequest { .. }) => {
+                    tracing::info!(
+                        id,
+                        "Mesh no longer knows this token; deleting the connection"
+                    );
+                }
+                Err(error) => {
+                    let refusal = crate::error::ssr::from_mesh("revoke a connection", error);
+                    return Err(AppError::new(
+                        refusal.kind,
+                        format!("{} The account is still connected.", refusal.message),
+                    ));
+                }
+            }
+        }
+        vault
+            .delete(user, id)
+            .await
+            .map_err(|error| vault_failure("delete a connection", error))
     }
 
     /// Logs a vault failure and returns the user's sentence.

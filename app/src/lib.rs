@@ -16,6 +16,8 @@ pub mod logos;
 pub mod model;
 pub mod panel;
 #[cfg(feature = "ssr")]
+pub mod retention;
+#[cfg(feature = "ssr")]
 pub mod router;
 #[cfg(feature = "ssr")]
 pub mod state;

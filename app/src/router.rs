@@ -27,6 +27,7 @@ use crate::edge::{
     with_access_log,
 };
 use crate::error::{AppError, ErrorKind};
+use crate::retention::{Visits, record_visit};
 use crate::state::AppState;
 use crate::{App, shell};
 
@@ -98,6 +99,10 @@ pub fn router(
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
         .layer(axum::middleware::map_response(no_store_by_default))
         .layer(axum::middleware::map_response(explain_too_large))
+        .layer(axum::middleware::from_fn_with_state(
+            (state.vault.clone(), Arc::new(Visits::default())),
+            record_visit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             session,
             assign_user_id,

@@ -786,6 +786,44 @@ async fn a_logo_is_stored_once_for_all_the_accounts_it_decorates(db: TestDb) {
     );
 }
 
+/// Visits and saves record when a user was last seen; idle users are found, and forgotten once
+/// their connections are gone.
+async fn idle_users_are_found_and_forgotten_once_empty(shared: TestDb) {
+    let db = shared.isolated().await;
+    let vault = db.vault().await;
+    let (idle, active, saver) = (new_user(), new_user(), new_user());
+    vault.touch_user(&idle, 1_000).await.unwrap();
+    vault.touch_user(&active, 1_000).await.unwrap();
+    vault.touch_user(&active, 5_000).await.unwrap();
+    // A save is a visit too (at its own time, which is now).
+    let saved = vault
+        .save_accounts(
+            &saver,
+            accounts("robinhood", vec![account("a", "access-IDLE")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        vault.users_not_seen_since(2_000, 10).await.unwrap(),
+        std::slice::from_ref(&idle)
+    );
+    let now = saved[0].connected_at;
+    let mut everyone = vault.users_not_seen_since(now + 1, 10).await.unwrap();
+    everyone.sort();
+    let mut expected = vec![idle.clone(), active, saver.clone()];
+    expected.sort();
+    assert_eq!(everyone, expected);
+    // A user is forgotten only once none of its connections is left.
+    assert!(!vault.forget_user(&saver).await.unwrap());
+    assert!(vault.delete(&saver, &saved[0].id).await.unwrap());
+    assert!(vault.forget_user(&saver).await.unwrap());
+    assert!(vault.forget_user(&idle).await.unwrap());
+    assert_eq!(
+        vault.users_not_seen_since(2_000, 10).await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -814,6 +852,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     round_trip,
+    idle_users_are_found_and_forgotten_once_empty,
     a_logo_is_stored_once_for_all_the_accounts_it_decorates,
     rotating_the_token_key_keeps_every_token_readable,
     tampered_or_moved_ciphertexts_fail,

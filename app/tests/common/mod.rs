@@ -24,6 +24,9 @@ pub const APP_ORIGIN: &str = "https://app.example.com";
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The app's own Mesh client and vault, for tests of its background work.
+    pub mesh: MeshClient,
+    pub vault: Arc<TokenVault>,
     pub emulator: RunningEmulator,
     pub http: reqwest::Client,
     _data: tempfile::TempDir,
@@ -67,9 +70,10 @@ impl TestApp {
         )
         .await
         .unwrap();
+        let vault = Arc::new(vault);
         let state = AppState {
-            mesh,
-            vault: Arc::new(vault),
+            mesh: mesh.clone(),
+            vault: vault.clone(),
             link_settings: LinkSettings {
                 mode: MeshMode::Emulator,
                 emulator_origin: Some(emulator.base_url().origin().ascii_serialization()),
@@ -101,6 +105,8 @@ impl TestApp {
         });
         Self {
             addr,
+            mesh,
+            vault,
             emulator,
             http: reqwest::Client::new(),
             _data: data,

@@ -23,6 +23,9 @@ pub const SANDBOX_API_URL: &str = "https://sandbox-integration-api.meshconnect.c
 /// The largest `DATABASE_MAX_CONNECTIONS` accepted.
 pub const MAX_DATABASE_CONNECTIONS: u32 = 1000;
 
+/// Default `RETENTION_DAYS`: longer than the session cookie's year.
+pub const DEFAULT_RETENTION_DAYS: u32 = 400;
+
 /// Length of the session cookie key in bytes (the cookie crate's private-jar key).
 pub const SESSION_KEY_LEN: usize = 64;
 
@@ -119,6 +122,9 @@ pub struct Config {
     pub public_url: PublicUrl,
     /// Per-address limits on the server functions that call Mesh or write.
     pub rate_limit: RateLimitSettings,
+    /// Days after a user's last visit when their connections are revoked and deleted
+    /// (`RETENTION_DAYS`, default 400: longer than the session cookie's year).
+    pub retention_days: u32,
 }
 
 /// Per-client-address limits (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`, `TRUSTED_PROXIES`).
@@ -478,10 +484,20 @@ impl Config {
 
         let public_url = PublicUrl::load(env, mesh_env, app_origin)?;
         let rate_limit = RateLimitSettings::load(env)?;
+        let retention_days = match env.var("RETENTION_DAYS") {
+            Some(value) => value.trim().parse().ok().filter(|days| *days > 0).ok_or(
+                ConfigError::InvalidCount {
+                    var: "RETENTION_DAYS",
+                    value,
+                },
+            )?,
+            None => DEFAULT_RETENTION_DAYS,
+        };
 
         Ok(Config {
             public_url,
             rate_limit,
+            retention_days,
             mesh_env,
             mesh_api_url: api_url_override.unwrap_or(default_api_url),
             mesh_credentials,
@@ -936,6 +952,26 @@ mod tests {
         ])
         .unwrap();
         assert!(data.is_dir());
+    }
+
+    #[test]
+    fn retention_defaults_to_400_days() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        assert_eq!(load([("DATA_DIR", data)]).unwrap().retention_days, 400);
+        assert_eq!(
+            load([("DATA_DIR", data), ("RETENTION_DAYS", "30")])
+                .unwrap()
+                .retention_days,
+            30
+        );
+        assert_eq!(
+            load([("DATA_DIR", data), ("RETENTION_DAYS", "forever")]).unwrap_err(),
+            ConfigError::InvalidCount {
+                var: "RETENTION_DAYS",
+                value: "forever".into()
+            }
+        );
     }
 
     #[test]

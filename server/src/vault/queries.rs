@@ -108,6 +108,15 @@ macro_rules! backend_queries {
             .bind(PENDING_ACCOUNT)
             .execute(&mut *conn)
             .await?;
+            // A save is a visit: retention counts from it too.
+            sqlx::query(
+                "INSERT INTO users (user_id, last_seen_at) VALUES ($1, $2) \
+                 ON CONFLICT (user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            )
+            .bind(&save.user_id)
+            .bind(save.connected_at)
+            .execute(&mut *conn)
+            .await?;
             if let (Some(hash), Some(logo)) = (&save.logo_hash, &save.broker_logo) {
                 sqlx::query(
                     "INSERT INTO broker_logos (hash, logo) VALUES ($1, $2) \
@@ -222,6 +231,46 @@ macro_rules! backend_queries {
             .bind(tokens.1)
             .bind(id)
             .bind(old_key_id)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        /// Records that `user_id` was seen at `now`.
+        pub(crate) async fn touch_user(pool: &Pool, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
+            sqlx::query(
+                "INSERT INTO users (user_id, last_seen_at) VALUES ($1, $2) \
+                 ON CONFLICT (user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            )
+            .bind(user_id)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+
+        /// Up to `limit` users last seen before `cutoff`, oldest first.
+        pub(crate) async fn users_not_seen_since(
+            pool: &Pool,
+            cutoff: i64,
+            limit: i64,
+        ) -> Result<Vec<String>, sqlx::Error> {
+            sqlx::query_scalar(
+                "SELECT user_id FROM users WHERE last_seen_at < $1 ORDER BY last_seen_at LIMIT $2",
+            )
+            .bind(cutoff)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+
+        /// Forgets `user_id` if it holds no connection any more; true when it was forgotten.
+        pub(crate) async fn forget_user(pool: &Pool, user_id: &str) -> Result<bool, sqlx::Error> {
+            let done = sqlx::query(
+                "DELETE FROM users WHERE user_id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM broker_connections WHERE user_id = $1)",
+            )
+            .bind(user_id)
             .execute(pool)
             .await?;
             Ok(done.rows_affected() > 0)
