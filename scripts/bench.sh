@@ -14,8 +14,8 @@
 #   BENCH_DURATION=5           seconds per run (every run is also bounded by `timeout`)
 #   BENCH_SKIP_BUILD=1         reuse the last release build
 #   BENCH_DATABASE_URL=...     PostgreSQL instead of SQLite in the temporary folder
-#   BENCH_ENV="K=V K2=V2"      extra environment for the app (the rate limits are raised already:
-#                              a load test from one address must not become a test of the limiter)
+#   BENCH_ENV="K=V K2=V2"      extra environment for the app (the rate limits and the connection
+#                              cap are raised already: one address and one session make the load)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$PROJECT_ROOT"
@@ -72,7 +72,7 @@ start_ns=$(date +%s%N)
   env LEPTOS_SITE_ADDR="127.0.0.1:$app_port" LEPTOS_SITE_ROOT="$PROJECT_ROOT/target/site" \
     MESH_ENV=emulator MESH_CLIENT_ID= MESH_CLIENT_SECRET= MESH_EMULATOR_ADDR="127.0.0.1:$emu_port" \
     DATA_DIR="$work/data" DATABASE_URL="${BENCH_DATABASE_URL:-}" RUST_LOG=error \
-    RATE_LIMIT_PER_MINUTE=1000000000 RATE_LIMIT_BURST=1000000000 \
+    RATE_LIMIT_PER_MINUTE=1000000000 RATE_LIMIT_BURST=1000000000 MAX_CONNECTIONS_PER_USER=100000000 \
     ${BENCH_ENV:-} "./$BIN_NAME" >"$work/app.log" 2>&1 &
   echo $! >"$work/pid"
 )

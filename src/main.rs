@@ -94,6 +94,7 @@ async fn run() -> Result<(), String> {
         mesh,
         vault: Arc::new(vault),
         link_settings,
+        max_connections_per_user: config.max_connections_per_user,
     };
     let edge = EdgePolicy {
         link_frame_src: state

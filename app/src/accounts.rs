@@ -89,8 +89,6 @@ pub mod ssr {
     pub const MAX_TEXT_CHARS: usize = 256;
     /// Most accounts in one payload.
     pub const MAX_ACCOUNTS: usize = 50;
-    /// Most connections one user may hold.
-    pub const MAX_CONNECTIONS_PER_USER: usize = 100;
     /// Largest logo kept; a larger one is dropped so a token is never lost for a logo.
     pub const MAX_LOGO_BYTES: usize = 512 * 1024;
     /// Longest token lifetime believed (ten years); longer values are treated as absent.
@@ -224,7 +222,7 @@ pub mod ssr {
         })
     }
 
-    /// Refuses a save that would give `user` more than [`MAX_CONNECTIONS_PER_USER`]
+    /// Refuses a save that would give `user` more than the state's `max_connections_per_user`
     /// connections; accounts connected again replace their rows and do not count.
     pub async fn within_the_cap(
         state: &crate::state::AppState,
@@ -246,9 +244,10 @@ pub mod ssr {
                 })
             })
             .count();
-        if stored.len() + new > MAX_CONNECTIONS_PER_USER {
+        let cap = state.max_connections_per_user;
+        if stored.len() + new > cap {
             return Err(AppError::invalid(format!(
-                "You have {} connected accounts; the limit is {MAX_CONNECTIONS_PER_USER}. Disconnect some before connecting more.",
+                "You have {} connected accounts; the limit is {cap}. Disconnect some before connecting more.",
                 stored.len()
             )));
         }

@@ -20,6 +20,8 @@ pub struct AppState {
     pub vault: Arc<TokenVault>,
     /// The settings the Link client needs.
     pub link_settings: LinkSettings,
+    /// Most connections one user may hold (`MAX_CONNECTIONS_PER_USER`).
+    pub max_connections_per_user: usize,
 }
 
 /// The [`AppState`] provided by the router.

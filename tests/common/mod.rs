@@ -70,6 +70,7 @@ impl AppProcess {
             // Load from one address is what these tests make, not what they test.
             .env("RATE_LIMIT_PER_MINUTE", "1000000")
             .env("RATE_LIMIT_BURST", "1000000")
+            .env("MAX_CONNECTIONS_PER_USER", "1000000")
             .kill_on_drop(true);
         command
     }

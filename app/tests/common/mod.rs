@@ -78,6 +78,7 @@ impl TestApp {
                 mode: MeshMode::Emulator,
                 emulator_origin: Some(emulator.base_url().origin().ascii_serialization()),
             },
+            max_connections_per_user: server::config::DEFAULT_MAX_CONNECTIONS_PER_USER,
         };
         let session = SessionConfig::new(&[42u8; 64], false).unwrap();
         let options = LeptosOptions::builder()

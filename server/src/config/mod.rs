@@ -23,6 +23,9 @@ pub const SANDBOX_API_URL: &str = "https://sandbox-integration-api.meshconnect.c
 /// The largest `DATABASE_MAX_CONNECTIONS` accepted.
 pub const MAX_DATABASE_CONNECTIONS: u32 = 1000;
 
+/// Default `MAX_CONNECTIONS_PER_USER`.
+pub const DEFAULT_MAX_CONNECTIONS_PER_USER: usize = 100;
+
 /// Default `RETENTION_DAYS`: longer than the session cookie's year.
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 
@@ -125,6 +128,8 @@ pub struct Config {
     /// Days after a user's last visit when their connections are revoked and deleted
     /// (`RETENTION_DAYS`, default 400: longer than the session cookie's year).
     pub retention_days: u32,
+    /// Most connections one user may hold (`MAX_CONNECTIONS_PER_USER`, default 100).
+    pub max_connections_per_user: usize,
 }
 
 /// Per-client-address limits (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`, `TRUSTED_PROXIES`).
@@ -493,11 +498,21 @@ impl Config {
             )?,
             None => DEFAULT_RETENTION_DAYS,
         };
+        let max_connections_per_user = match env.var("MAX_CONNECTIONS_PER_USER") {
+            Some(value) => value.trim().parse().ok().filter(|cap| *cap > 0).ok_or(
+                ConfigError::InvalidCount {
+                    var: "MAX_CONNECTIONS_PER_USER",
+                    value,
+                },
+            )?,
+            None => DEFAULT_MAX_CONNECTIONS_PER_USER,
+        };
 
         Ok(Config {
             public_url,
             rate_limit,
             retention_days,
+            max_connections_per_user,
             mesh_env,
             mesh_api_url: api_url_override.unwrap_or(default_api_url),
             mesh_credentials,
@@ -955,10 +970,20 @@ mod tests {
     }
 
     #[test]
-    fn retention_defaults_to_400_days() {
+    fn retention_and_the_connection_cap_default_to_400_days_and_100() {
         let dir = temp_dir();
         let data = dir.path().to_str().unwrap();
         assert_eq!(load([("DATA_DIR", data)]).unwrap().retention_days, 400);
+        assert_eq!(
+            load([("DATA_DIR", data)]).unwrap().max_connections_per_user,
+            100
+        );
+        assert_eq!(
+            load([("DATA_DIR", data), ("MAX_CONNECTIONS_PER_USER", "5000")])
+                .unwrap()
+                .max_connections_per_user,
+            5000
+        );
         assert_eq!(
             load([("DATA_DIR", data), ("RETENTION_DAYS", "30")])
                 .unwrap()
