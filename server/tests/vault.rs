@@ -814,6 +814,7 @@ async fn idle_users_are_found_and_forgotten_once_empty(shared: TestDb) {
     expected.sort();
     assert_eq!(everyone, expected);
     // A user is forgotten only once none of its connections is left.
+    assert_eq!(vault.count(&saver).await.unwrap(), 1);
     assert!(!vault.forget_user(&saver).await.unwrap());
     assert!(vault.delete(&saver, &saved[0].id).await.unwrap());
     assert!(vault.forget_user(&saver).await.unwrap());

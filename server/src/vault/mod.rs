@@ -577,6 +577,15 @@ impl TokenVault {
         Ok(stored.into_iter().map(Connection::from).collect())
     }
 
+    /// How many connections the user holds.
+    pub async fn count(&self, user_id: &str) -> Result<u64, VaultError> {
+        let count = match &self.store {
+            Store::Sqlite { readers, .. } => sqlite::count(readers, user_id).await?,
+            Store::Postgres(pool) => postgres::count(pool, user_id).await?,
+        };
+        Ok(count.max(0) as u64)
+    }
+
     /// The user's connections, oldest first.
     pub async fn list(&self, user_id: &str) -> Result<Vec<Connection>, VaultError> {
         let rows = match &self.store {

@@ -179,6 +179,14 @@ macro_rules! backend_queries {
             .await
         }
 
+        /// How many rows the user holds.
+        pub(crate) async fn count(pool: &Pool, user_id: &str) -> Result<i64, sqlx::Error> {
+            sqlx::query_scalar("SELECT COUNT(*) FROM broker_connections WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_one(pool)
+                .await
+        }
+
         /// The user's row `id` with its sealed tokens.
         pub(crate) async fn find(
             pool: &Pool,
