@@ -158,15 +158,6 @@ impl Default for RateLimitSettings {
 impl RateLimitSettings {
     fn load(env: &impl VarSource) -> Result<Self, ConfigError> {
         let defaults = Self::default();
-        let count = |var: &'static str, default: u32| match env.var(var) {
-            Some(value) => value
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or(ConfigError::InvalidCount { var, value }),
-            None => Ok(default),
-        };
         let trusted_proxies = env
             .var("TRUSTED_PROXIES")
             .unwrap_or_default()
@@ -180,8 +171,8 @@ impl RateLimitSettings {
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
-            per_minute: count("RATE_LIMIT_PER_MINUTE", defaults.per_minute)?,
-            burst: count("RATE_LIMIT_BURST", defaults.burst)?,
+            per_minute: positive_count(env, "RATE_LIMIT_PER_MINUTE", defaults.per_minute)?,
+            burst: positive_count(env, "RATE_LIMIT_BURST", defaults.burst)?,
             trusted_proxies,
         })
     }
@@ -489,24 +480,12 @@ impl Config {
 
         let public_url = PublicUrl::load(env, mesh_env, app_origin)?;
         let rate_limit = RateLimitSettings::load(env)?;
-        let retention_days = match env.var("RETENTION_DAYS") {
-            Some(value) => value.trim().parse().ok().filter(|days| *days > 0).ok_or(
-                ConfigError::InvalidCount {
-                    var: "RETENTION_DAYS",
-                    value,
-                },
-            )?,
-            None => DEFAULT_RETENTION_DAYS,
-        };
-        let max_connections_per_user = match env.var("MAX_CONNECTIONS_PER_USER") {
-            Some(value) => value.trim().parse().ok().filter(|cap| *cap > 0).ok_or(
-                ConfigError::InvalidCount {
-                    var: "MAX_CONNECTIONS_PER_USER",
-                    value,
-                },
-            )?,
-            None => DEFAULT_MAX_CONNECTIONS_PER_USER,
-        };
+        let retention_days = positive_count(env, "RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?;
+        let max_connections_per_user = positive_count(
+            env,
+            "MAX_CONNECTIONS_PER_USER",
+            DEFAULT_MAX_CONNECTIONS_PER_USER,
+        )?;
 
         Ok(Config {
             public_url,
@@ -538,6 +517,22 @@ pub(crate) fn parse_http_url(var: &'static str, value: &str) -> Result<Url, Conf
     match url.scheme() {
         "http" | "https" if url.host().is_some() => Ok(url),
         _ => Err(invalid()),
+    }
+}
+
+/// A whole number above zero from `var`, or `default` when it is unset.
+fn positive_count<T>(env: &impl VarSource, var: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + From<u8>,
+{
+    match env.var(var) {
+        Some(value) => value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > T::from(0))
+            .ok_or(ConfigError::InvalidCount { var, value }),
+        None => Ok(default),
     }
 }
 
