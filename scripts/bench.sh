@@ -7,7 +7,8 @@
 #   - the binary size, the time from a cold start to the first response, and the idle RSS;
 #   - requests/s with p50 and p99 latency at 32 and 256 connections (wrk) for GET / (a user with
 #     3 accounts), create_link_token (against the embedded emulator, whose own linktoken rate is
-#     printed beside it), save_connection (a new account on every request) and list_connections.
+#     printed beside it), save_connection (a new account on every request, spread over 1,000
+#     sessions as real users spread theirs) and list_connections.
 # Only 2xx answers count: a run with any other answer is flagged, never counted as throughput.
 #
 # Settings (environment):
@@ -103,7 +104,9 @@ install_test_tools
 (cd end2end && node bench/time-to-interactive.mjs "$app" 5)
 
 # ---- Load ------------------------------------------------------------------------------------------
-cookie="$(curl -fsS -D - -o /dev/null -X POST "$app/api/link_settings" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')"
+# A session cookie, as the app issues one to a new visitor.
+new_session() { curl -fsS -D - -o /dev/null -X POST "$app/api/link_settings" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }'; }
+cookie="$(new_session)"
 for n in 1 2 3; do
   curl -fsS -o /dev/null -X POST "$app/api/save_connection" -H "cookie: $cookie" \
     -H 'content-type: application/json' \
@@ -111,35 +114,41 @@ for n in 1 2 3; do
 done
 
 cat >"$work/post.lua" <<'LUA'
--- A POST with the session cookie and, for save_connection, a new account id on every request.
+-- A POST with the session cookie and, for save_connection, a new account id on every request,
+-- each from the next of the sessions listed in the file BENCH_SAVE_COOKIES.
 local counter, thread_count = 0, 0
+local save_cookies = {}
+for c in io.lines(os.getenv("BENCH_SAVE_COOKIES")) do save_cookies[#save_cookies + 1] = c end
 function setup(thread) thread_count = thread_count + 1; thread:set("tid", thread_count) end
 function request()
   counter = counter + 1
   local body = ""
+  local cookie = os.getenv("BENCH_COOKIE")
   if os.getenv("BENCH_PATH") == "/api/save_connection" then
+    cookie = save_cookies[(counter % #save_cookies) + 1]
     body = string.format('{"payload":{"accessToken":{"accountTokens":[{"account":{"accountId":"w%s-%d","accountName":"Load %d","cash":12.5},"accessToken":"access-%d"}],"brokerBrandInfo":{"brokerLogo":""},"brokerType":"robinhood","brokerName":"Robinhood"}}}', tid, counter, counter, counter)
   elseif os.getenv("BENCH_PATH") == "/api/v1/linktoken" then
     body = '{"userId":"bench-user"}'
   end
   return wrk.format("POST", os.getenv("BENCH_PATH"), {
     ["content-type"] = os.getenv("BENCH_CONTENT_TYPE"),
-    ["cookie"] = os.getenv("BENCH_COOKIE"),
+    ["cookie"] = cookie,
     ["x-client-id"] = "emulator-client",
     ["x-client-secret"] = "emulator-secret",
   }, body)
 end
 LUA
 
-# Saves go to a session of their own, so the 3-account user's page and list stay the same size.
-save_cookie="$(curl -fsS -D - -o /dev/null -X POST "$app/api/link_settings" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')"
+# Saves go to sessions of their own, so the 3-account user's page and list stay the same size: a
+# thousand users, as a deployment has them, rather than one user holding every account saved.
+for _ in $(seq 1 1000); do new_session; done >"$work/save_cookies"
 
 # run NAME BASE PATH METHOD CONNECTIONS
 run() {
   local name=$1 base=$2 path=$3 method=$4 conns=$5 out
   local request=(-H "cookie: $cookie")
   [ "$method" = POST ] && request=(-s "$work/post.lua")
-  out="$(BENCH_PATH="$path" BENCH_COOKIE="${COOKIE:-$cookie}" BENCH_CONTENT_TYPE="${CONTENT_TYPE:-application/x-www-form-urlencoded}" \
+  out="$(BENCH_PATH="$path" BENCH_COOKIE="$cookie" BENCH_SAVE_COOKIES="$work/save_cookies" BENCH_CONTENT_TYPE="${CONTENT_TYPE:-application/x-www-form-urlencoded}" \
     timeout $((DURATION + 30)) wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s --latency \
     "${request[@]}" "$base$path" 2>&1)"
   local rps p50 p99 bad
@@ -160,5 +169,5 @@ for conns in 32 256; do
   run "POST create_link_token" "$app" /api/create_link_token POST "$conns"
   CONTENT_TYPE=application/json run "  emulator POST linktoken" "$emu" /api/v1/linktoken POST "$conns"
   run "POST list_connections" "$app" /api/list_connections POST "$conns"
-  COOKIE="$save_cookie" CONTENT_TYPE=application/json run "POST save_connection" "$app" /api/save_connection POST "$conns"
+  CONTENT_TYPE=application/json run "POST save_connection" "$app" /api/save_connection POST "$conns"
 done

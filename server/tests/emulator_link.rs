@@ -16,6 +16,7 @@ async fn start() -> (RunningEmulator, MeshClient) {
         client_id: "cid".into(),
         client_secret: SecretString::from("secret"),
         allowed_origins: vec![HOST.into()],
+        token_ttl: server::config::emulator_settings::DEFAULT_TOKEN_TTL,
     })
     .await
     .unwrap();

@@ -39,6 +39,7 @@ impl TestApp {
             client_id: "app-test".into(),
             client_secret: SecretString::from(SECRET),
             allowed_origins: vec!["http://127.0.0.1:3000".into()],
+            token_ttl: server::config::emulator_settings::DEFAULT_TOKEN_TTL,
         })
         .await
         .unwrap();

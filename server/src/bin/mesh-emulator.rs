@@ -28,6 +28,9 @@ struct Args {
         default_value = "http://127.0.0.1:3000,http://localhost:3000"
     )]
     allowed_origins: String,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, env = "MESH_EMULATOR_TOKEN_TTL", default_value_t = settings::DEFAULT_TOKEN_TTL.as_secs())]
+    token_ttl: u64,
 }
 
 #[tokio::main]
@@ -50,6 +53,7 @@ async fn main() {
         client_id: args.client_id,
         client_secret: SecretString::from(args.client_secret),
         allowed_origins,
+        token_ttl: std::time::Duration::from_secs(args.token_ttl.max(1)),
     };
     // `spawn` logs the address it listens on.
     let running = match emulator::spawn(settings).await {

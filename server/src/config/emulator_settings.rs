@@ -3,11 +3,15 @@
 //! parses its configuration and can refuse `MESH_ENV=emulator` with a sentence.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use url::Url;
 
-use super::{ConfigError, MeshCredentials, VarSource, local_spellings, parse_addr, parse_http_url};
+use super::{
+    ConfigError, MeshCredentials, VarSource, local_spellings, parse_addr, parse_http_url,
+    positive_count,
+};
 
 /// Default address of the emulator (not 3001, which `cargo leptos watch` uses for live reload).
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3100";
@@ -15,6 +19,9 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:3100";
 pub const DEFAULT_CLIENT_ID: &str = "emulator-client";
 /// Default client secret the emulator accepts.
 pub const DEFAULT_CLIENT_SECRET: &str = "emulator-secret";
+
+/// Default lifetime of the access tokens the emulator issues: a day, as Mesh's sandbox example.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How the emulator is reached and which credentials and host origins it accepts.
 #[derive(Clone, Debug)]
@@ -27,6 +34,8 @@ pub struct EmulatorSettings {
     pub client_secret: SecretString,
     /// Host-page origins Link may post tokens to (Mesh's "allowed domains").
     pub allowed_origins: Vec<String>,
+    /// Lifetime of issued access tokens (`MESH_EMULATOR_TOKEN_TTL`, seconds).
+    pub token_ttl: Duration,
 }
 
 impl EmulatorSettings {
@@ -51,6 +60,11 @@ impl EmulatorSettings {
                     .unwrap_or_else(|| DEFAULT_CLIENT_SECRET.into()),
             ),
             allowed_origins,
+            token_ttl: Duration::from_secs(positive_count(
+                env,
+                "MESH_EMULATOR_TOKEN_TTL",
+                DEFAULT_TOKEN_TTL.as_secs(),
+            )?),
         })
     }
 

@@ -521,7 +521,11 @@ pub(crate) fn parse_http_url(var: &'static str, value: &str) -> Result<Url, Conf
 }
 
 /// A whole number above zero from `var`, or `default` when it is unset.
-fn positive_count<T>(env: &impl VarSource, var: &'static str, default: T) -> Result<T, ConfigError>
+pub(crate) fn positive_count<T>(
+    env: &impl VarSource,
+    var: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + From<u8>,
 {

@@ -14,14 +14,25 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::state::EmulatorState;
-use crate::mesh::MAX_USER_ID_CHARS;
+use super::brokers::Broker;
+use super::portfolio;
+use super::state::{EmulatorState, lock};
+use super::tokens::{Grant, REFRESH_TTL, Refusal};
+
+/// Longest `userId` Mesh accepts (`GetLinkTokenRequest.userId.maxLength` in Mesh's spec); the
+/// emulator keeps its own copy so a mistake in the client cannot hide here.
+const MAX_USER_ID_CHARS: usize = 300;
 
 /// The API routes.
 pub fn routes() -> Router<Arc<EmulatorState>> {
     Router::new()
         .route("/api/v1/linktoken", post(link_token))
         .route("/api/v1/account", delete(delete_account))
+        .route("/api/v1/holdings/get", post(holdings_get))
+        .route("/api/v1/balance/get", post(balance_get))
+        .route("/api/v1/transactions/list", post(transactions_list))
+        .route("/api/v1/transfers/list", post(transfers_list))
+        .route("/api/v1/token/refresh", post(token_refresh))
 }
 
 /// An `ApiResult` error envelope: HTTP `status`, `status` field `api_status`, and `errorType`.
@@ -131,7 +142,7 @@ async fn delete_account(
     if request.auth_token.is_empty() {
         return bad_request("missingField", "AuthToken is required");
     }
-    if state.revoke(&request.auth_token, &request.broker_type) {
+    if lock(&state.tokens).revoke(&request.auth_token, &request.broker_type) {
         ok(Value::Null)
     } else {
         bad_request(
@@ -139,4 +150,155 @@ async fn delete_account(
             "The auth token is not valid for this integration",
         )
     }
+}
+
+/// The body of the data calls (`PortfolioHoldingsRequest`, `BalanceBrokerBaseRequest`, the
+/// history requests): the token and its type; the other documented fields are accepted.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)] // Accepted for fidelity; the emulator's answers do not depend on them.
+struct DataRequest {
+    auth_token: String,
+    #[serde(rename = "type")]
+    broker_type: String,
+    include_market_value: Option<bool>,
+    count: Option<u32>,
+    cursor: Option<String>,
+    statuses: Option<Value>,
+    from: Option<i64>,
+    cryptocurrency_address_type: Option<Value>,
+}
+
+/// Answers a data call: checks the keys, the body, the access token and `count` (Mesh's default
+/// 100, at most 250), then answers with `content(account, count)`.
+fn serve_data(
+    state: &EmulatorState,
+    headers: &HeaderMap,
+    body: &[u8],
+    content: fn(&Grant, usize) -> Value,
+) -> Response {
+    if !authorized(state, headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let request: DataRequest = match serde_json::from_slice(body) {
+        Ok(request) => request,
+        Err(e) => return bad_request("invalidRequest", &format!("Invalid request body: {e}")),
+    };
+    if request.auth_token.is_empty() {
+        return bad_request("missingField", "AuthToken is required");
+    }
+    let count = match request.count.unwrap_or(100) {
+        count @ 1..=250 => count as usize,
+        _ => return bad_request("invalidField", "Count must be between 1 and 250"),
+    };
+    let checked = lock(&state.tokens).check_access(&request.auth_token, &request.broker_type);
+    match checked {
+        Ok(grant) => ok(content(&grant, count)),
+        Err(Refusal::Expired) => bad_request(
+            "expiredAuthToken",
+            "The auth token has expired. Refresh it, or connect the account again.",
+        ),
+        Err(Refusal::Unknown) => bad_request(
+            "invalidAuthToken",
+            "The auth token is not valid for this integration",
+        ),
+    }
+}
+
+async fn holdings_get(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_data(&state, &headers, &body, |grant, _| {
+        portfolio::holdings(grant)
+    })
+}
+
+async fn balance_get(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_data(&state, &headers, &body, |grant, _| {
+        portfolio::balances(grant)
+    })
+}
+
+async fn transactions_list(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_data(&state, &headers, &body, portfolio::orders)
+}
+
+async fn transfers_list(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve_data(&state, &headers, &body, portfolio::transfers)
+}
+
+/// `BrokerRefreshTokenRequest`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)] // Accepted for fidelity; the emulator always rotates both tokens.
+struct RefreshTokenRequest {
+    #[serde(rename = "type")]
+    broker_type: String,
+    refresh_token: String,
+    create_new_refresh_token: Option<bool>,
+    access_token: Option<String>,
+    trade_token: Option<String>,
+    mfa_code: Option<String>,
+    metadata: Option<Value>,
+}
+
+async fn token_refresh(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !authorized(&state, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let request: RefreshTokenRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => return bad_request("invalidRequest", &format!("Invalid request body: {e}")),
+    };
+    if request.refresh_token.is_empty() {
+        return bad_request("missingField", "RefreshToken is required");
+    }
+    let mut tokens = lock(&state.tokens);
+    let pair = match tokens.refresh(&request.refresh_token, &request.broker_type) {
+        Ok(pair) => pair,
+        Err(Refusal::Expired) => {
+            return bad_request(
+                "expiredRefreshToken",
+                "The refresh token has expired. Connect the account again.",
+            );
+        }
+        Err(Refusal::Unknown) => {
+            return bad_request(
+                "invalidRefreshToken",
+                "The refresh token is not valid for this integration",
+            );
+        }
+    };
+    let broker_name = Broker::find(&pair.grant.broker_type).map_or("", |b| b.name);
+    ok(json!({
+        "status": "succeeded",
+        "expiresInSeconds": tokens.access_ttl().as_secs(),
+        "refreshTokenExpiresInSeconds": REFRESH_TTL.as_secs(),
+        "brokerAccountTokens": [{
+            "account": {
+                "accountId": pair.grant.account_id,
+                "accountName": format!("{broker_name} {}", pair.grant.account_name),
+            },
+            "accessToken": pair.access_token,
+            "refreshToken": pair.refresh_token,
+        }],
+    }))
 }

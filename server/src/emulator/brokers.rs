@@ -1,9 +1,13 @@
 //! The emulated brokers and Mesh's documented sandbox logins (password `Pass123`, MFA `123456`).
 
+use std::time::Duration;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 use serde_json::{Value, json};
+
+use super::tokens::{Pair, REFRESH_TTL};
 
 /// The sandbox password of every test login.
 pub const SANDBOX_PASSWORD: &str = "Pass123";
@@ -100,38 +104,29 @@ pub fn sandbox_portfolio(username: &str) -> Option<(f64, f64)> {
     })
 }
 
-/// Tokens issued for one account.
-pub struct IssuedAccount {
-    /// Account id (stable per broker and login, so reconnecting is recognisable).
-    pub account_id: String,
-    /// Access token.
-    pub access_token: String,
-    /// Refresh token, for refreshable brokers.
-    pub refresh_token: Option<String>,
-}
-
 /// The `brokerageAccountAccessToken` payload, exactly as Link's `AccessTokenPayload`.
 pub fn access_token_payload(
     broker: &Broker,
     username: &str,
-    accounts: &[(IssuedAccount, bool)],
+    accounts: &[(Pair, bool)],
+    access_ttl: Duration,
 ) -> Value {
     let (cash, fund) = sandbox_portfolio(username).unwrap_or((0.0, 0.0));
     let share = accounts.len().max(1) as f64;
     let account_tokens: Vec<Value> = accounts
         .iter()
-        .zip(broker.accounts)
-        .map(|((issued, reconnected), name)| {
+        .map(|(issued, reconnected)| {
+            let name = &issued.grant.account_name;
             let mut token = json!({
                 "account": {
-                    "accountId": issued.account_id,
+                    "accountId": issued.grant.account_id,
                     "accountName": format!("{} {name}", broker.name),
                     "cash": cash / share,
                     "fund": fund / share,
                     "isReconnected": reconnected,
                 },
                 "accessToken": issued.access_token,
-                "tokenId": format!("tok_{}", issued.account_id),
+                "tokenId": format!("tok_{}", issued.grant.account_id),
             });
             if let Some(refresh) = &issued.refresh_token {
                 token["refreshToken"] = json!(refresh);
@@ -146,8 +141,8 @@ pub fn access_token_payload(
         "brokerName": broker.name,
     });
     if broker.refreshable {
-        payload["expiresInSeconds"] = json!(86_400);
-        payload["refreshTokenExpiresInSeconds"] = json!(2_592_000);
+        payload["expiresInSeconds"] = json!(access_ttl.as_secs());
+        payload["refreshTokenExpiresInSeconds"] = json!(REFRESH_TTL.as_secs());
     }
     payload
 }

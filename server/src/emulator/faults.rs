@@ -1,5 +1,6 @@
-//! Fault injection for tests: `POST /_emulator/faults` queues a fault for the next calls to a
-//! path; `DELETE /_emulator/faults` clears the queue.
+//! Test controls: `POST /_emulator/faults` queues a fault for the next calls to a path,
+//! `DELETE /_emulator/faults` clears the queue, and `POST /_emulator/clock` moves the clock of
+//! token expiry forward.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,9 +71,35 @@ impl FaultQueue {
     }
 }
 
-/// The `/_emulator/faults` routes.
+/// The `/_emulator/` control routes.
 pub fn control_routes() -> axum::Router<Arc<EmulatorState>> {
-    axum::Router::new().route("/_emulator/faults", post(queue_fault).delete(clear_faults))
+    axum::Router::new()
+        .route("/_emulator/faults", post(queue_fault).delete(clear_faults))
+        .route("/_emulator/clock", post(advance_clock))
+}
+
+/// The body of `POST /_emulator/clock`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Advance {
+    /// Seconds to move the clock forward (0 to 10 years).
+    advance_seconds: i64,
+}
+
+/// Moves the emulator's token clock forward, so tokens expire without waiting.
+async fn advance_clock(
+    State(state): State<Arc<EmulatorState>>,
+    Json(advance): Json<Advance>,
+) -> Response {
+    if !(0..=10 * 365 * 24 * 60 * 60).contains(&advance.advance_seconds) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "advanceSeconds must be 0 to 10 years",
+        )
+            .into_response();
+    }
+    lock(&state.tokens).advance(advance.advance_seconds);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn queue_fault(

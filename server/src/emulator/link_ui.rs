@@ -12,8 +12,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::brokers::{self, Broker, IssuedAccount, SANDBOX_MFA_CODE, SANDBOX_PASSWORD};
-use super::state::{EmulatorState, RedeemError, random_code};
+use super::brokers::{self, Broker, SANDBOX_MFA_CODE, SANDBOX_PASSWORD};
+use super::state::{EmulatorState, RedeemError, lock};
+use super::tokens::{Grant, Pair};
 
 const PAGE: &str = include_str!("link_page.html");
 
@@ -185,27 +186,25 @@ async fn submit_mfa(
 }
 
 fn connected(state: &EmulatorState, user_id: &str, broker: &Broker, username: &str) -> Response {
-    let accounts: Vec<(IssuedAccount, bool)> = broker
+    let accounts: Vec<(Pair, bool)> = broker
         .accounts
         .iter()
         .map(|name| {
-            let account_id = format!(
-                "{}-{}-{}",
-                broker.broker_type,
-                username.to_lowercase(),
-                name.to_lowercase().replace(' ', "-")
-            );
-            let issued = IssuedAccount {
-                access_token: format!("emu_at_{}", random_code()),
-                refresh_token: broker
-                    .refreshable
-                    .then(|| format!("emu_rt_{}", random_code())),
-                account_id,
+            let grant = Grant {
+                broker_type: broker.broker_type.to_string(),
+                username: username.to_string(),
+                account_id: format!(
+                    "{}-{}-{}",
+                    broker.broker_type,
+                    username.to_lowercase(),
+                    name.to_lowercase().replace(' ', "-")
+                ),
+                account_name: (*name).to_string(),
             };
-            let reconnected = state.record_issued(user_id, broker.broker_type, &issued);
-            (issued, reconnected)
+            state.issue_tokens(user_id, grant, broker.refreshable)
         })
         .collect();
-    let payload: Value = brokers::access_token_payload(broker, username, &accounts);
+    let ttl = lock(&state.tokens).access_ttl();
+    let payload: Value = brokers::access_token_payload(broker, username, &accounts, ttl);
     Json(json!({ "status": "connected", "payload": payload })).into_response()
 }

@@ -6,7 +6,9 @@ mod api;
 mod brokers;
 mod faults;
 mod link_ui;
+mod portfolio;
 mod state;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

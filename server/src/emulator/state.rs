@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::EmulatorSettings;
 use super::faults::FaultQueue;
+use super::tokens::{Grant, Pair, TokenBook};
 
 /// How long a link token can be redeemed, as Mesh documents.
 pub const LINK_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -40,15 +41,6 @@ struct UiSession {
     pending_mfa: Option<(String, String)>,
 }
 
-/// An access token the emulator issued, so revocation accepts only its own tokens.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IssuedToken {
-    /// The broker type it was issued for.
-    pub broker_type: String,
-    /// The account it opens.
-    pub account_id: String,
-}
-
 /// Link tokens by auth code, and when expired ones were last forgotten.
 #[derive(Default)]
 struct LinkSessions {
@@ -64,7 +56,8 @@ pub struct EmulatorState {
     pub faults: Mutex<FaultQueue>,
     link_sessions: Mutex<LinkSessions>,
     ui_sessions: Mutex<HashMap<String, UiSession>>,
-    issued_tokens: Mutex<HashMap<String, IssuedToken>>,
+    /// Issued access and refresh tokens, and the emulator's clock.
+    pub tokens: Mutex<TokenBook>,
     connected_accounts: Mutex<HashSet<(String, String, String)>>,
 }
 
@@ -72,11 +65,11 @@ impl EmulatorState {
     /// Fresh state with nothing issued.
     pub fn new(settings: EmulatorSettings) -> Self {
         Self {
+            tokens: Mutex::new(TokenBook::new(settings.token_ttl)),
             settings,
             faults: Mutex::default(),
             link_sessions: Mutex::default(),
             ui_sessions: Mutex::default(),
-            issued_tokens: Mutex::default(),
             connected_accounts: Mutex::default(),
         }
     }
@@ -164,37 +157,15 @@ impl EmulatorState {
         }
     }
 
-    /// Records tokens issued to `user_id`; returns whether this account was connected before.
-    pub fn record_issued(
-        &self,
-        user_id: &str,
-        broker_type: &str,
-        issued: &super::brokers::IssuedAccount,
-    ) -> bool {
-        lock(&self.issued_tokens).insert(
-            issued.access_token.clone(),
-            IssuedToken {
-                broker_type: broker_type.to_string(),
-                account_id: issued.account_id.clone(),
-            },
-        );
-        !lock(&self.connected_accounts).insert((
+    /// Issues tokens for `grant` to `user_id`; returns them and whether this account was
+    /// connected before.
+    pub fn issue_tokens(&self, user_id: &str, grant: Grant, refreshable: bool) -> (Pair, bool) {
+        let reconnected = !lock(&self.connected_accounts).insert((
             user_id.to_string(),
-            broker_type.to_string(),
-            issued.account_id.clone(),
-        ))
-    }
-
-    /// Revokes an access token the emulator issued for `broker_type`; false if it did not.
-    pub fn revoke(&self, access_token: &str, broker_type: &str) -> bool {
-        let mut tokens = lock(&self.issued_tokens);
-        match tokens.get(access_token) {
-            Some(token) if token.broker_type == broker_type => {
-                tokens.remove(access_token);
-                true
-            }
-            _ => false,
-        }
+            grant.broker_type.clone(),
+            grant.account_id.clone(),
+        ));
+        (lock(&self.tokens).issue(grant, refreshable), reconnected)
     }
 }
 
@@ -224,6 +195,7 @@ mod tests {
             client_id: "c".into(),
             client_secret: secrecy::SecretString::from("s"),
             allowed_origins: vec![],
+            token_ttl: crate::config::emulator_settings::DEFAULT_TOKEN_TTL,
         })
     }
 

@@ -9,6 +9,10 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::MeshError;
+use super::portfolio::{
+    AuthStatus, Balances, Holdings, InstitutionStatus, OrderList, RefreshRequest, Refreshed,
+    TokenRequest, TransferList,
+};
 use super::types::{ApiResult, ApiStatus, LinkTokenContent, LinkTokenRequest, MAX_USER_ID_CHARS};
 use crate::config::MeshCredentials;
 
@@ -135,6 +139,114 @@ impl MeshClient {
         self.call::<_, serde_json::Value>(Method::DELETE, "/api/v1/account", &body)
             .await
             .map(|_| ())
+    }
+
+    /// `POST /api/v1/holdings/get`, with market values. A `notAuthorized` or `failed` answer
+    /// from the institution is an error.
+    pub async fn holdings(
+        &self,
+        auth_token: &SecretString,
+        broker_type: &str,
+    ) -> Result<Holdings, MeshError> {
+        let request = TokenRequest {
+            auth_token,
+            broker_type,
+            include_market_value: Some(true),
+            count: None,
+        };
+        let holdings: Holdings = self.content("/api/v1/holdings/get", &request).await?;
+        match holdings.status {
+            InstitutionStatus::Succeeded => Ok(holdings),
+            InstitutionStatus::NotAuthorized => Err(MeshError::NotAuthorized {
+                display_message: holdings.display_message,
+            }),
+            InstitutionStatus::Failed => Err(MeshError::InstitutionFailed {
+                message: holdings.error_message.unwrap_or_default(),
+                display_message: holdings.display_message,
+            }),
+        }
+    }
+
+    /// `POST /api/v1/balance/get`.
+    pub async fn balances(
+        &self,
+        auth_token: &SecretString,
+        broker_type: &str,
+    ) -> Result<Balances, MeshError> {
+        let request = TokenRequest {
+            auth_token,
+            broker_type,
+            include_market_value: None,
+            count: None,
+        };
+        self.content("/api/v1/balance/get", &request).await
+    }
+
+    /// `POST /api/v1/transactions/list`: a broker's latest `count` orders.
+    pub async fn orders(
+        &self,
+        auth_token: &SecretString,
+        broker_type: &str,
+        count: u32,
+    ) -> Result<OrderList, MeshError> {
+        let request = TokenRequest {
+            auth_token,
+            broker_type,
+            include_market_value: None,
+            count: Some(count),
+        };
+        self.content("/api/v1/transactions/list", &request).await
+    }
+
+    /// `POST /api/v1/transfers/list`: an exchange's latest `count` deposits and withdrawals.
+    pub async fn transfers(
+        &self,
+        auth_token: &SecretString,
+        broker_type: &str,
+        count: u32,
+    ) -> Result<TransferList, MeshError> {
+        let request = TokenRequest {
+            auth_token,
+            broker_type,
+            include_market_value: None,
+            count: Some(count),
+        };
+        self.content("/api/v1/transfers/list", &request).await
+    }
+
+    /// `POST /api/v1/token/refresh`: new tokens for the account behind `refresh_token`, with a
+    /// new refresh token too when `rotate`. Anything but `succeeded` is an error.
+    pub async fn refresh_token(
+        &self,
+        refresh_token: &SecretString,
+        broker_type: &str,
+        rotate: bool,
+    ) -> Result<Refreshed, MeshError> {
+        let request = RefreshRequest {
+            broker_type,
+            refresh_token,
+            create_new_refresh_token: rotate,
+        };
+        let refreshed: Refreshed = self.content("/api/v1/token/refresh", &request).await?;
+        match refreshed.status {
+            AuthStatus::Succeeded => Ok(refreshed),
+            AuthStatus::MfaRequired => Err(MeshError::MfaRequired),
+            AuthStatus::Failed => Err(MeshError::InstitutionFailed {
+                message: refreshed.error_message.unwrap_or_default(),
+                display_message: None,
+            }),
+        }
+    }
+
+    /// A POST whose answer must carry `content`.
+    async fn content<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, MeshError> {
+        self.call(Method::POST, path, body).await?.ok_or_else(|| {
+            MeshError::MalformedResponse(format!("no content in the answer of {path}"))
+        })
     }
 
     /// Sends `body` to `path`, retrying what is worth retrying, and returns the envelope's content.

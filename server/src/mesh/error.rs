@@ -69,11 +69,72 @@ pub enum MeshError {
     /// A 2xx whose body is not the documented JSON.
     #[error("Mesh sent a malformed response: {0}")]
     MalformedResponse(String),
+    /// The institution answered that the token no longer opens the account (`notAuthorized`).
+    #[error("the institution no longer accepts this token")]
+    NotAuthorized {
+        /// `displayMessage`, safe to show to end users.
+        display_message: Option<String>,
+    },
+    /// The institution failed (`failed` inside a 2xx answer).
+    #[error("the institution failed: {message}")]
+    InstitutionFailed {
+        /// `errorMessage`, for logs.
+        message: String,
+        /// `displayMessage`, safe to show to end users.
+        display_message: Option<String>,
+    },
+    /// A refresh that needs an MFA code from the user (`mfaRequired`).
+    #[error("the institution asks for an MFA code to refresh this token")]
+    MfaRequired,
 }
+
+/// `errorType` of a 400 for an access token that has expired.
+pub const EXPIRED_AUTH_TOKEN: &str = "expiredAuthToken";
+/// `errorType` of a 400 for an access token Mesh does not know (revoked, or never issued).
+pub const INVALID_AUTH_TOKEN: &str = "invalidAuthToken";
+/// `errorType` of a 400 for a refresh token that has expired (or was replaced long enough ago).
+pub const EXPIRED_REFRESH_TOKEN: &str = "expiredRefreshToken";
+/// `errorType` of a 400 for a refresh token Mesh does not know.
+pub const INVALID_REFRESH_TOKEN: &str = "invalidRefreshToken";
 
 impl MeshError {
     /// True when the fault is Mesh being unreachable (as opposed to answering with an error).
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Self::Timeout(_) | Self::Unreachable { .. })
+    }
+
+    /// True when the access token has expired, or the institution no longer takes it: a
+    /// refresh may bring it back. Read from the status and `errorType`, never the message.
+    pub fn access_token_expired(&self) -> bool {
+        matches!(self, Self::NotAuthorized { .. }) || self.has_error_type(&[EXPIRED_AUTH_TOKEN])
+    }
+
+    /// True when Mesh does not know the access token (revoked or never issued).
+    pub fn access_token_unknown(&self) -> bool {
+        self.has_error_type(&[INVALID_AUTH_TOKEN])
+    }
+
+    /// True when the refresh token can no longer be used: only the user, through Link, can
+    /// connect the account again.
+    pub fn refresh_token_dead(&self) -> bool {
+        self.has_error_type(&[EXPIRED_REFRESH_TOKEN, INVALID_REFRESH_TOKEN])
+    }
+
+    /// Mesh's sentence for the end user, when it sent one.
+    pub fn display_message(&self) -> Option<&str> {
+        match self {
+            Self::BadRequest {
+                display_message, ..
+            }
+            | Self::NotAuthorized { display_message }
+            | Self::InstitutionFailed {
+                display_message, ..
+            } => display_message.as_deref().filter(|m| !m.trim().is_empty()),
+            _ => None,
+        }
+    }
+
+    fn has_error_type(&self, types: &[&str]) -> bool {
+        matches!(self, Self::BadRequest { error_type, .. } if types.contains(&error_type.as_str()))
     }
 }

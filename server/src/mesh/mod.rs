@@ -3,8 +3,17 @@
 
 mod client;
 mod error;
+mod money;
+mod portfolio;
 mod types;
 
 pub use client::{MAX_ANSWER_BYTES, MeshClient, RetryPolicy, Timeouts};
-pub use error::MeshError;
+pub use error::{
+    EXPIRED_AUTH_TOKEN, EXPIRED_REFRESH_TOKEN, INVALID_AUTH_TOKEN, INVALID_REFRESH_TOKEN, MeshError,
+};
+pub use money::Amount;
+pub use portfolio::{
+    AuthStatus, Balance, Balances, Holdings, InstitutionStatus, Order, OrderList, Position,
+    Refreshed, RefreshedAccount, RefreshedTokens, Transfer, TransferList,
+};
 pub use types::{ApiResult, ApiStatus, LinkTokenContent, LinkTokenRequest, MAX_USER_ID_CHARS};

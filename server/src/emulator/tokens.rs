@@ -1,0 +1,252 @@
+//! The tokens the emulator issued, on a clock tests can move forward: access tokens expire after
+//! `MESH_EMULATOR_TOKEN_TTL`, refresh tokens after 30 days, and a refresh rotates both, leaving
+//! the replaced refresh token usable for [`REFRESH_GRACE`] so a refresh whose answer was lost can
+//! be retried.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::state::random_code;
+
+/// How long a refresh token lives, as the emulated Link announces it.
+pub const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// How long a replaced refresh token still works.
+pub const REFRESH_GRACE: Duration = Duration::from_secs(60);
+
+/// The account a token opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// Mesh's `BrokerType`.
+    pub broker_type: String,
+    /// The sandbox login that signed in.
+    pub username: String,
+    /// The account's id.
+    pub account_id: String,
+    /// The account's name (without the broker's).
+    pub account_name: String,
+}
+
+/// Why a token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Never issued here (or revoked, or for another broker type).
+    Unknown,
+    /// Past its lifetime (for a replaced refresh token: past the grace period).
+    Expired,
+}
+
+/// A new pair of tokens for one account.
+#[derive(Clone, Debug)]
+pub struct Pair {
+    /// The account.
+    pub grant: Grant,
+    /// Access token.
+    pub access_token: String,
+    /// Refresh token, for refreshable brokers.
+    pub refresh_token: Option<String>,
+}
+
+struct Access {
+    grant: Grant,
+    /// `None` for brokers whose tokens do not expire.
+    expires_at: Option<i64>,
+}
+
+struct Refresh {
+    grant: Grant,
+    expires_at: i64,
+    replaced_at: Option<i64>,
+}
+
+/// Issued tokens and the emulator's clock.
+pub struct TokenBook {
+    access_ttl: Duration,
+    clock_offset: i64,
+    access: HashMap<String, Access>,
+    refresh: HashMap<String, Refresh>,
+}
+
+impl TokenBook {
+    /// An empty book whose access tokens live `access_ttl`.
+    pub fn new(access_ttl: Duration) -> Self {
+        Self {
+            access_ttl,
+            clock_offset: 0,
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+        }
+    }
+
+    /// Lifetime of new access tokens.
+    pub fn access_ttl(&self) -> Duration {
+        self.access_ttl
+    }
+
+    /// The emulator's time, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        real + self.clock_offset
+    }
+
+    /// Moves the emulator's clock forward (tests of expiry).
+    pub fn advance(&mut self, seconds: i64) {
+        self.clock_offset += seconds;
+    }
+
+    /// Issues a pair for `grant`; a `refreshable` broker's access token expires and comes with
+    /// a refresh token, another's lives until revoked.
+    pub fn issue(&mut self, grant: Grant, refreshable: bool) -> Pair {
+        let now = self.now();
+        let access_token = format!("emu_at_{}", random_code());
+        self.access.insert(
+            access_token.clone(),
+            Access {
+                grant: grant.clone(),
+                expires_at: refreshable.then(|| now + self.access_ttl.as_secs() as i64),
+            },
+        );
+        let refresh_token = refreshable.then(|| {
+            let token = format!("emu_rt_{}", random_code());
+            self.refresh.insert(
+                token.clone(),
+                Refresh {
+                    grant: grant.clone(),
+                    expires_at: now + REFRESH_TTL.as_secs() as i64,
+                    replaced_at: None,
+                },
+            );
+            token
+        });
+        Pair {
+            grant,
+            access_token,
+            refresh_token,
+        }
+    }
+
+    /// The account an access token for `broker_type` opens.
+    pub fn check_access(&self, token: &str, broker_type: &str) -> Result<Grant, Refusal> {
+        let access = self
+            .access
+            .get(token)
+            .filter(|a| a.grant.broker_type == broker_type)
+            .ok_or(Refusal::Unknown)?;
+        if access.expires_at.is_some_and(|at| self.now() >= at) {
+            return Err(Refusal::Expired);
+        }
+        Ok(access.grant.clone())
+    }
+
+    /// Redeems a refresh token for a new pair (both tokens new); the old refresh token keeps
+    /// working for the grace period.
+    pub fn refresh(&mut self, token: &str, broker_type: &str) -> Result<Pair, Refusal> {
+        let now = self.now();
+        let refresh = self
+            .refresh
+            .get_mut(token)
+            .filter(|r| r.grant.broker_type == broker_type)
+            .ok_or(Refusal::Unknown)?;
+        let grace_over = refresh
+            .replaced_at
+            .is_some_and(|at| now >= at + REFRESH_GRACE.as_secs() as i64);
+        if now >= refresh.expires_at || grace_over {
+            return Err(Refusal::Expired);
+        }
+        refresh.replaced_at.get_or_insert(now);
+        let grant = refresh.grant.clone();
+        Ok(self.issue(grant, true))
+    }
+
+    /// Revokes an access token for `broker_type`; false if it was not issued here.
+    pub fn revoke(&mut self, token: &str, broker_type: &str) -> bool {
+        let known = self
+            .access
+            .get(token)
+            .is_some_and(|a| a.grant.broker_type == broker_type);
+        if known {
+            self.access.remove(token);
+        }
+        known
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant() -> Grant {
+        Grant {
+            broker_type: "robinhood".into(),
+            username: "Mesh".into(),
+            account_id: "a".into(),
+            account_name: "Individual".into(),
+        }
+    }
+
+    #[test]
+    fn access_tokens_expire_after_their_ttl() {
+        let mut book = TokenBook::new(Duration::from_secs(60));
+        let pair = book.issue(grant(), true);
+        assert_eq!(
+            book.check_access(&pair.access_token, "robinhood"),
+            Ok(grant())
+        );
+        assert_eq!(
+            book.check_access(&pair.access_token, "coinbase"),
+            Err(Refusal::Unknown)
+        );
+        book.advance(60);
+        assert_eq!(
+            book.check_access(&pair.access_token, "robinhood"),
+            Err(Refusal::Expired)
+        );
+    }
+
+    #[test]
+    fn tokens_of_brokers_without_refresh_do_not_expire() {
+        let mut book = TokenBook::new(Duration::from_secs(60));
+        let pair = book.issue(grant(), false);
+        assert!(pair.refresh_token.is_none());
+        book.advance(365 * 24 * 60 * 60);
+        assert!(book.check_access(&pair.access_token, "robinhood").is_ok());
+    }
+
+    #[test]
+    fn a_replaced_refresh_token_works_for_the_grace_period_only() {
+        let mut book = TokenBook::new(Duration::from_secs(60));
+        let first = book.issue(grant(), true);
+        let old = first.refresh_token.unwrap();
+        let second = book.refresh(&old, "robinhood").unwrap();
+        assert_ne!(second.refresh_token.as_deref(), Some(old.as_str()));
+        book.advance(59);
+        assert!(
+            book.refresh(&old, "robinhood").is_ok(),
+            "retry within the grace"
+        );
+        book.advance(1);
+        assert_eq!(
+            book.refresh(&old, "robinhood").unwrap_err(),
+            Refusal::Expired
+        );
+        let newest = second.refresh_token.unwrap();
+        assert!(book.refresh(&newest, "robinhood").is_ok());
+    }
+
+    #[test]
+    fn refresh_tokens_expire_after_30_days() {
+        let mut book = TokenBook::new(Duration::from_secs(60));
+        let pair = book.issue(grant(), true);
+        book.advance(REFRESH_TTL.as_secs() as i64);
+        assert_eq!(
+            book.refresh(pair.refresh_token.as_deref().unwrap(), "robinhood")
+                .unwrap_err(),
+            Refusal::Expired
+        );
+        assert_eq!(
+            book.refresh("nope", "robinhood").unwrap_err(),
+            Refusal::Unknown
+        );
+    }
+}
