@@ -109,6 +109,7 @@ async fn run() -> Result<(), String> {
             .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),
     };
     app::retention::spawn_daily_sweep(state.clone(), config.retention_days);
+    app::portfolio::tokens::spawn_token_refresher(state.clone());
     let app = router(state, session, edge, options);
     let listener = server::net::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")

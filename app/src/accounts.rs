@@ -279,6 +279,7 @@ pub mod ssr {
             fund: connection.fund,
             connected_at: connection.connected_at,
             expires_at: connection.expires_at,
+            needs_reconnect: connection.needs_reconnect,
         }
     }
 
@@ -291,8 +292,6 @@ pub mod ssr {
         user: &str,
         id: &str,
     ) -> Result<bool, AppError> {
-        use server::mesh::MeshError;
-
         let found = vault
             .find_with_tokens(user, id)
             .await
@@ -301,30 +300,84 @@ pub mod ssr {
             return Ok(false);
         };
         if let Some(access_token) = tokens.access_token {
-            match mesh
-                .delete_account(&access_token, &connection.broker_type)
-                .await
-            {
-                Ok(()) => {}
-                Err(MeshError::BadRequest { .. }) => {
-                    tracing::info!(
-                        id,
-                        "Mesh no longer knows this token; deleting the connection"
-                    );
-                }
-                Err(error) => {
-                    let refusal = crate::error::ssr::from_mesh("revoke a connection", error);
-                    return Err(AppError::new(
-                        refusal.kind,
-                        format!("{} The account is still connected.", refusal.message),
-                    ));
-                }
-            }
+            revoke(mesh, vault, user, &connection, access_token).await?;
         }
         vault
             .delete(user, id)
             .await
             .map_err(|error| vault_failure("delete a connection", error))
+    }
+
+    /// Revokes a connection's access token at Mesh. A token Mesh does not know is as good as
+    /// revoked; an expired one is refreshed first (when it can be) and the new one revoked.
+    /// Any other refusal keeps the connection, with a sentence saying so.
+    async fn revoke(
+        mesh: &server::mesh::MeshClient,
+        vault: &server::vault::TokenVault,
+        user: &str,
+        connection: &Connection,
+        access_token: SecretString,
+    ) -> Result<(), AppError> {
+        let broker_type = &connection.broker_type;
+        let mut answer = mesh.delete_account(&access_token, broker_type).await;
+        if answer
+            .as_ref()
+            .is_err_and(|error| error.access_token_expired())
+        {
+            answer = match refreshed_access_token(mesh, vault, user, &connection.id).await? {
+                Some(fresh) => mesh.delete_account(&fresh, broker_type).await,
+                // Nothing left that could use the connection at Mesh.
+                None => Ok(()),
+            };
+        }
+        match answer {
+            Ok(()) => Ok(()),
+            Err(error) if error.access_token_unknown() => {
+                tracing::info!(
+                    id = connection.id,
+                    "Mesh no longer knows this token; deleting the connection"
+                );
+                Ok(())
+            }
+            Err(error) => {
+                let refusal = crate::error::ssr::from_mesh("revoke a connection", error);
+                Err(AppError::new(
+                    refusal.kind,
+                    format!("{} The account is still connected.", refusal.message),
+                ))
+            }
+        }
+    }
+
+    /// A new access token for the connection, or `None` when it has no refresh token or its
+    /// refresh token no longer works.
+    async fn refreshed_access_token(
+        mesh: &server::mesh::MeshClient,
+        vault: &server::vault::TokenVault,
+        user: &str,
+        id: &str,
+    ) -> Result<Option<SecretString>, AppError> {
+        use crate::portfolio::tokens::{LEASE, Outcome, refresh_leased};
+
+        let leased = vault
+            .lease_one(user, id, LEASE)
+            .await
+            .map_err(|error| vault_failure("lease a connection", error))?;
+        let Some(leased) = leased else {
+            return Ok(None);
+        };
+        match refresh_leased(mesh, vault, leased).await {
+            Outcome::Renewed => Ok(vault
+                .find_with_tokens(user, id)
+                .await
+                .map_err(|error| vault_failure("read a connection", error))?
+                .and_then(|(_, tokens)| tokens.access_token)),
+            Outcome::NeedsReconnect => Ok(None),
+            Outcome::Failed | Outcome::LeaseLost => Err(AppError::new(
+                crate::error::ErrorKind::MeshRefused,
+                "Mesh could not renew this account's expired sign-in to revoke it. The account is still connected; please try again shortly.",
+            )),
+        }
     }
 
     /// Logs a vault failure and returns the user's sentence.
@@ -664,6 +717,9 @@ fn ConnectionItem(
     if connection.pending {
         details.push("waiting for the broker to finish signing in".into());
     }
+    if connection.needs_reconnect {
+        details.push("sign-in expired: reconnect this account".into());
+    }
     details.extend(
         [("Cash", connection.cash), ("Fund", connection.fund)]
             .into_iter()
@@ -680,6 +736,7 @@ fn ConnectionItem(
                 .input()
                 .with(|input| input.as_ref().is_some_and(|i| i.id == id))
     });
+    let portfolio_url = crate::portfolio::page_url(&connection.id);
     let id = connection.id;
     let question = format!("Disconnect {label}?");
 
@@ -690,6 +747,9 @@ fn ConnectionItem(
                 <div class="name">{label}</div>
                 <div class="meta">{details.join(" · ")}</div>
                 <div class="meta">{dates.join(" · ")}</div>
+                <a class="portfolio-link" href=portfolio_url>
+                    "Balances and holdings"
+                </a>
             </div>
             <Show
                 when=move || confirming.get()

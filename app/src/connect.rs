@@ -64,6 +64,10 @@ pub fn ConnectAccount(
     /// Render Link inside this page's own iframe instead of the overlay.
     #[prop(optional)]
     embedded: bool,
+    /// Open Link as soon as the page has hydrated (`?reconnect=1`, from "Reconnect this
+    /// account").
+    #[prop(optional)]
+    open_on_load: bool,
 ) -> impl IntoView {
     let timeline = RwSignal::new(Vec::<TimelineEntry>::new());
     let last_exit = RwSignal::new(None::<LinkExit>);
@@ -109,7 +113,12 @@ pub fn ConnectAccount(
     // Effects run only in the browser: the button stays disabled until the page has hydrated,
     // so an early click is never silently lost.
     let hydrated = RwSignal::new(false);
-    Effect::new(move || hydrated.set(true));
+    Effect::new(move || {
+        hydrated.set(true);
+        if open_on_load {
+            create_token.dispatch(CreateLinkToken {});
+        }
+    });
 
     let busy = move || create_token.pending().get() || link.state().get() != LinkState::Closed;
     let status = move || {

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     /// 429: too many requests from this client; try again later.
     RateLimited,
+    /// 409: the broker's sign-in expired; the user must connect the account again.
+    NeedsReconnect,
     /// 502: Mesh refused or failed.
     MeshRefused,
     /// 503: Mesh could not be reached.
@@ -40,6 +42,7 @@ impl ErrorKind {
             Self::NotFound => 404,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
+            Self::NeedsReconnect => 409,
             Self::MeshRefused => 502,
             Self::MeshUnreachable => 503,
             Self::Internal | Self::Network => 500,
@@ -129,6 +132,10 @@ pub(crate) mod ssr {
     /// Logs `error` (never the secret: no `MeshError` holds it) and returns the user's sentence.
     pub fn from_mesh(action: &str, error: MeshError) -> AppError {
         tracing::warn!(%error, "could not {action}");
+        // Mesh's `displayMessage` is written for end users: show it when there is one.
+        if let Some(sentence) = error.display_message() {
+            return AppError::new(ErrorKind::MeshRefused, sentence.to_string());
+        }
         let (kind, message) = match error {
             MeshError::Unauthorized => (
                 ErrorKind::MeshRefused,
@@ -149,6 +156,14 @@ pub(crate) mod ssr {
             MeshError::Timeout(_) | MeshError::Unreachable { .. } => (
                 ErrorKind::MeshUnreachable,
                 "Mesh could not be reached. Please try again shortly.",
+            ),
+            MeshError::NotAuthorized { .. } | MeshError::MfaRequired => (
+                ErrorKind::NeedsReconnect,
+                "The broker no longer accepts this connection. Reconnect this account.",
+            ),
+            MeshError::InstitutionFailed { .. } => (
+                ErrorKind::MeshRefused,
+                "The broker did not answer Mesh. Please try again shortly.",
             ),
             MeshError::BadRequest { .. }
             | MeshError::NotFound { .. }

@@ -15,6 +15,7 @@ pub mod link;
 pub mod logos;
 pub mod model;
 pub mod panel;
+pub mod portfolio;
 #[cfg(feature = "ssr")]
 pub mod retention;
 #[cfg(feature = "ssr")]
@@ -26,12 +27,13 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::hooks::use_query_map;
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::accounts::list_connections;
 use crate::connect::get_link_settings;
 use crate::model::MeshMode;
 use crate::panel::AccountsPanel;
+use crate::portfolio::PortfolioPage;
 
 /// Hydrates the page's islands; the browser entry (`src/lib.rs`) calls it once the wasm has
 /// loaded. Calling it from there also links this crate's islands into the wasm.
@@ -76,6 +78,11 @@ pub fn App() -> impl IntoView {
                     // Rendered whole before sending: a page this small gains nothing from streaming.
                     <Route path=StaticSegment("") view=|| view! { <HomePage/> } ssr=SsrMode::Async/>
                     <Route
+                        path=(StaticSegment("accounts"), ParamSegment("id"))
+                        view=PortfolioPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=StaticSegment("embedded")
                         view=|| view! { <HomePage embedded=true/> }
                         ssr=SsrMode::Async
@@ -108,6 +115,7 @@ fn HomePage(
     let connections = Resource::new(|| (), |_| list_connections());
     let query = use_query_map();
     let confirm_disconnect = query.with_untracked(|query| query.get("disconnect"));
+    let open_link = query.with_untracked(|query| query.get_str("reconnect") == Some("1"));
     let disconnect_failed = query.with_untracked(|query| {
         crate::accounts::no_script_disconnect_failure(
             query.get_str("__path"),
@@ -150,6 +158,7 @@ fn HomePage(
                                     connections_failed
                                     confirm_disconnect
                                     disconnect_failed
+                                    open_link
                                 />
                             }
                                 .into_any()

@@ -26,13 +26,15 @@ pub fn AccountsPanel(
     confirm_disconnect: Option<String>,
     /// Why a Disconnect posted as a plain form failed, when it did.
     disconnect_failed: Option<String>,
+    /// Open Link once hydrated (`?reconnect=1`).
+    open_link: bool,
 ) -> impl IntoView {
     let save = ServerAction::<SaveConnection>::new();
     let on_connected = Callback::new(move |payload: IntegrationConnected| {
         save.dispatch(SaveConnection { payload });
     });
     view! {
-        <ConnectAccount settings on_connected embedded/>
+        <ConnectAccount settings on_connected embedded open_on_load=open_link/>
         <ConnectedAccounts save connections connections_failed confirm_disconnect disconnect_failed/>
     }
 }

@@ -7,7 +7,7 @@ mod common;
 use app::error::ErrorKind;
 use app::model::ConnectionSummary;
 use base64::Engine;
-use common::{SECRET, TestApp, TestUser, app_error};
+use common::{SECRET, TestApp, TestUser, app_error, payload_from_emulated_link};
 use serde_json::{Value, json};
 
 fn access_payload(accounts: Vec<Value>) -> Value {
@@ -44,31 +44,6 @@ async fn list(app: &TestApp, user: &TestUser) -> Vec<ConnectionSummary> {
     let response = app.call_form(user, "list_connections", &[]).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
-}
-
-/// Connects Robinhood through the emulated Link for real, returning the payload Link posted.
-async fn payload_from_emulated_link(app: &TestApp) -> Value {
-    let token: String = app.call("create_link_token").await.json().await.unwrap();
-    let url = String::from_utf8(
-        base64::engine::general_purpose::STANDARD
-            .decode(token)
-            .unwrap(),
-    )
-    .unwrap();
-    let page = reqwest::get(url).await.unwrap().text().await.unwrap();
-    let start = page.find("\"session\":\"").unwrap() + 11;
-    let session = &page[start..start + 32];
-    let body: Value = app
-        .http
-        .post(app.emulator.base_url().join(&format!("/_link/{session}/sign-in")).unwrap())
-        .json(&json!({"brokerType": "robinhood", "username": "Mesh", "password": "Pass123", "hostOrigin": "http://127.0.0.1:3000"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    json!({ "payload": { "accessToken": body["payload"] } })
 }
 
 #[tokio::test]
@@ -207,7 +182,7 @@ fn uuid_like(id: &str) -> bool {
 async fn disconnect_revokes_at_mesh_then_forgets() {
     let app = TestApp::start(SECRET).await;
     let user = app.new_user().await;
-    let payload = payload_from_emulated_link(&app).await;
+    let payload = payload_from_emulated_link(&app, "robinhood").await;
     let access_token = payload["payload"]["accessToken"]["accountTokens"][0]["accessToken"]
         .as_str()
         .unwrap()

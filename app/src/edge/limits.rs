@@ -28,6 +28,8 @@ pub const LIMITED: &[&str] = &[
     crate::connect::CreateLinkToken::PATH,
     crate::accounts::SaveConnection::PATH,
     crate::accounts::Disconnect::PATH,
+    crate::portfolio::GetPortfolio::PATH,
+    crate::portfolio::RefreshConnection::PATH,
 ];
 
 /// One limiter per endpoint, keyed by client address.

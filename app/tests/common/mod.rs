@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
+
 use app::edge::EdgePolicy;
 use app::error::AppError;
 use app::model::{LinkSettings, MeshMode};
@@ -21,6 +23,8 @@ use server::vault::TokenVault;
 pub const SECRET: &str = "sk_sandbox_app-test-secret";
 /// The origin the test app believes it is served at (its `PUBLIC_URL`).
 pub const APP_ORIGIN: &str = "https://app.example.com";
+/// The vault key of the test apps.
+pub const TOKEN_KEY: [u8; 32] = [3u8; 32];
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -29,11 +33,34 @@ pub struct TestApp {
     pub vault: Arc<TokenVault>,
     pub emulator: RunningEmulator,
     pub http: reqwest::Client,
-    _data: tempfile::TempDir,
+    /// The vault's database.
+    pub database_url: String,
+    _data: Option<tempfile::TempDir>,
 }
 
 impl TestApp {
+    /// An app on a SQLite vault of its own.
     pub async fn start(client_secret: &str) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            data.path().join("vault.db").display()
+        );
+        let vault = TokenVault::connect(&url, &TOKEN_KEY, 4).await.unwrap();
+        Self::serve(client_secret, vault, url, Some(data)).await
+    }
+
+    /// An app on `vault` (at `url`).
+    pub async fn start_with_vault(client_secret: &str, vault: TokenVault, url: &str) -> Self {
+        Self::serve(client_secret, vault, url.to_string(), None).await
+    }
+
+    async fn serve(
+        client_secret: &str,
+        vault: TokenVault,
+        database_url: String,
+        data: Option<tempfile::TempDir>,
+    ) -> Self {
         let emulator = emulator::spawn(EmulatorSettings {
             addr: "127.0.0.1:0".parse().unwrap(),
             client_id: "app-test".into(),
@@ -59,17 +86,6 @@ impl TestApp {
                 max_delay: Duration::from_millis(20),
             },
         )
-        .unwrap();
-        let data = tempfile::tempdir().unwrap();
-        let vault = TokenVault::connect(
-            &format!(
-                "sqlite://{}?mode=rwc",
-                data.path().join("vault.db").display()
-            ),
-            &[3u8; 32],
-            4,
-        )
-        .await
         .unwrap();
         let vault = Arc::new(vault);
         let state = AppState {
@@ -111,6 +127,7 @@ impl TestApp {
             vault,
             emulator,
             http: reqwest::Client::new(),
+            database_url,
             _data: data,
         }
     }
@@ -190,4 +207,30 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// Connects `broker` (login `Mesh`) through the emulated Link for real, returning the body
+/// `save_connection` takes, as the page would post it.
+pub async fn payload_from_emulated_link(app: &TestApp, broker: &str) -> serde_json::Value {
+    let token: String = app.call("create_link_token").await.json().await.unwrap();
+    let url = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(token)
+            .unwrap(),
+    )
+    .unwrap();
+    let page = reqwest::get(url).await.unwrap().text().await.unwrap();
+    let start = page.find("\"session\":\"").unwrap() + 11;
+    let session = &page[start..start + 32];
+    let body: serde_json::Value = app
+        .http
+        .post(app.emulator.base_url().join(&format!("/_link/{session}/sign-in")).unwrap())
+        .json(&serde_json::json!({"brokerType": broker, "username": "Mesh", "password": "Pass123", "hostOrigin": "http://127.0.0.1:3000"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    serde_json::json!({ "payload": { "accessToken": body["payload"] } })
 }

@@ -3,6 +3,7 @@
 //! Mesh; nothing here can be serialized back to a browser.
 
 mod crypto;
+mod leases;
 mod queries;
 mod writer;
 
@@ -25,6 +26,7 @@ use writer::SqliteWriter;
 pub use writer::WriteError;
 
 pub use crypto::{CryptoError, RowIdentity, TOKEN_KEY_LEN, TokenCipher};
+pub use leases::{Leased, RenewedTokens};
 
 /// An access token and its refresh token. Not `Serialize`; `Debug` shows nothing secret.
 pub struct BrokerTokens {
@@ -119,6 +121,8 @@ pub struct Connection {
     pub expires_at: Option<i64>,
     /// Unix seconds when the refresh token expires.
     pub refresh_expires_at: Option<i64>,
+    /// True when the refresh token no longer works: the user must connect the account again.
+    pub needs_reconnect: bool,
 }
 
 impl Connection {
@@ -143,6 +147,7 @@ impl From<StoredRow> for Connection {
             connected_at: row.connected_at,
             expires_at: row.expires_at,
             refresh_expires_at: row.refresh_expires_at,
+            needs_reconnect: row.needs_reconnect,
         }
     }
 }

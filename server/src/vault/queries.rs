@@ -49,6 +49,46 @@ pub(crate) struct StoredRow {
     pub connected_at: i64,
     pub expires_at: Option<i64>,
     pub refresh_expires_at: Option<i64>,
+    pub needs_reconnect: bool,
+}
+
+/// A row whose refresh lease was just taken, with its owner and sealed tokens.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct LeasedRow {
+    #[sqlx(flatten)]
+    pub row: StoredRow,
+    pub user_id: String,
+    pub key_id: String,
+    pub access_token: Option<Vec<u8>>,
+    pub refresh_token: Option<Vec<u8>>,
+    pub refresh_failures: i32,
+}
+
+/// Which rows a lease is taken on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LeaseTarget<'a> {
+    /// Up to `limit` rows sealed under `key_id` whose access token expires before
+    /// `expiring_before`, and pending (delayed-auth) rows, soonest first.
+    Due {
+        expiring_before: i64,
+        key_id: &'a str,
+        limit: i64,
+    },
+    /// The user's row `id`.
+    One { user_id: &'a str, id: &'a str },
+}
+
+/// New sealed tokens for a leased row.
+#[derive(Debug)]
+pub(crate) struct Renewal<'a> {
+    pub id: &'a str,
+    pub lease: &'a str,
+    pub key_id: &'a str,
+    pub access_token: Vec<u8>,
+    /// `None` keeps the stored refresh token.
+    pub refresh_token: Option<Vec<u8>>,
+    pub expires_at: Option<i64>,
+    pub refresh_expires_at: Option<i64>,
 }
 
 /// A stored row with its sealed tokens and the id of the key that sealed them.
@@ -80,13 +120,14 @@ pub(crate) type SealedPair = (Option<Vec<u8>>, Option<Vec<u8>>);
 pub(crate) const PENDING_ACCOUNT: &str = "";
 
 const COLUMNS: &str = "id, broker_type, broker_name, logo_hash, account_id, account_name, \
-                       cash, fund, token_id, connected_at, expires_at, refresh_expires_at";
+                       cash, fund, token_id, connected_at, expires_at, refresh_expires_at, \
+                       needs_reconnect";
 
 macro_rules! backend_queries {
     ($db:ty) => {
         use super::{
-            COLUMNS, PENDING_ACCOUNT, Save, SealedPair, SealedTokens, StoredRow,
-            StoredRowWithTokens,
+            COLUMNS, LeaseTarget, LeasedRow, PENDING_ACCOUNT, Renewal, Save, SealedPair,
+            SealedTokens, StoredRow, StoredRowWithTokens,
         };
 
         type Connection = <$db as sqlx::Database>::Connection;
@@ -142,7 +183,9 @@ macro_rules! backend_queries {
                      access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
                      token_id = excluded.token_id, connected_at = excluded.connected_at, \
                      expires_at = excluded.expires_at, \
-                     refresh_expires_at = excluded.refresh_expires_at \
+                     refresh_expires_at = excluded.refresh_expires_at, \
+                     refresh_lease = NULL, refresh_lease_until = NULL, refresh_failures = 0, \
+                     needs_reconnect = FALSE \
                      RETURNING {COLUMNS}"
                 ))
                 .bind(&row.id)
@@ -282,6 +325,88 @@ macro_rules! backend_queries {
             .execute(pool)
             .await?;
             Ok(done.rows_affected() > 0)
+        }
+
+        /// Takes the refresh lease `lease` until `lease_until` on the target's rows whose lease is
+        /// free at `now` and that can be refreshed (a refresh token, not waiting for the user).
+        /// The UPDATE is atomic per row, so two instances never hold one row's lease together.
+        pub(crate) async fn take_lease(
+            pool: &Pool,
+            target: LeaseTarget<'_>,
+            lease: &str,
+            lease_until: i64,
+            now: i64,
+        ) -> Result<Vec<LeasedRow>, sqlx::Error> {
+            const TAKE: &str = "UPDATE broker_connections SET refresh_lease = $1, \
+                 refresh_lease_until = $2 WHERE refresh_token IS NOT NULL \
+                 AND needs_reconnect = FALSE \
+                 AND (refresh_lease_until IS NULL OR refresh_lease_until <= $3)";
+            const RETURNING: &str = "key_id, access_token, refresh_token, refresh_failures, user_id";
+            let query = match target {
+                LeaseTarget::Due { .. } => format!(
+                    "{TAKE} AND id IN (SELECT id FROM broker_connections \
+                     WHERE refresh_token IS NOT NULL AND needs_reconnect = FALSE \
+                     AND (expires_at < $4 OR account_id = '') AND key_id = $5 \
+                     AND (refresh_lease_until IS NULL OR refresh_lease_until <= $3) \
+                     ORDER BY expires_at LIMIT $6) RETURNING {COLUMNS}, {RETURNING}"
+                ),
+                LeaseTarget::One { .. } => format!(
+                    "{TAKE} AND user_id = $4 AND id = $5 RETURNING {COLUMNS}, {RETURNING}"
+                ),
+            };
+            let query = sqlx::query_as(&query).bind(lease).bind(lease_until).bind(now);
+            let query = match target {
+                LeaseTarget::Due { expiring_before, key_id, limit } => {
+                    query.bind(expiring_before).bind(key_id.to_string()).bind(limit)
+                }
+                LeaseTarget::One { user_id, id } => query.bind(user_id.to_string()).bind(id.to_string()),
+            };
+            query.fetch_all(pool).await
+        }
+
+        /// Stores a leased row's new tokens and frees its lease, in one statement; false when
+        /// the lease was lost meanwhile (it ran out and another instance took it).
+        pub(crate) async fn renew(pool: &Pool, renewal: Renewal<'_>) -> Result<bool, sqlx::Error> {
+            let done = sqlx::query(
+                "UPDATE broker_connections SET key_id = $1, access_token = $2, \
+                 refresh_token = COALESCE($3, refresh_token), expires_at = $4, \
+                 refresh_expires_at = COALESCE($5, refresh_expires_at), refresh_lease = NULL, \
+                 refresh_lease_until = NULL, refresh_failures = 0, needs_reconnect = FALSE \
+                 WHERE id = $6 AND refresh_lease = $7",
+            )
+            .bind(renewal.key_id)
+            .bind(renewal.access_token)
+            .bind(renewal.refresh_token)
+            .bind(renewal.expires_at)
+            .bind(renewal.refresh_expires_at)
+            .bind(renewal.id)
+            .bind(renewal.lease)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        /// Ends a lease without new tokens: the row waits until `retry_at` (counting one more
+        /// failure), or, when `needs_reconnect`, for the user.
+        pub(crate) async fn end_lease(
+            pool: &Pool,
+            id: &str,
+            lease: &str,
+            retry_at: i64,
+            needs_reconnect: bool,
+        ) -> Result<(), sqlx::Error> {
+            sqlx::query(
+                "UPDATE broker_connections SET refresh_lease_until = $1, \
+                 refresh_failures = refresh_failures + 1, needs_reconnect = $2 \
+                 WHERE id = $3 AND refresh_lease = $4",
+            )
+            .bind(retry_at)
+            .bind(needs_reconnect)
+            .bind(id)
+            .bind(lease)
+            .execute(pool)
+            .await?;
+            Ok(())
         }
 
         /// The logo stored under `hash`.

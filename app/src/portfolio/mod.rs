@@ -1,0 +1,72 @@
+//! Feature: what a connected account holds. `portfolio` reads balances, holdings and recent
+//! history from Mesh with the stored token and formats them on the server; `refresh_connection`
+//! renews the account's sign-in. Tokens never leave the server; expired ones are refreshed
+//! (see [`tokens`]).
+
+#[cfg(feature = "ssr")]
+mod format;
+#[cfg(feature = "ssr")]
+mod read;
+#[cfg(feature = "ssr")]
+pub mod tokens;
+mod view;
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::Portfolio;
+pub use view::{PortfolioPage, RefreshButton};
+
+/// Where the portfolio of connection `id` is shown.
+pub fn page_url(id: &str) -> String {
+    format!("/accounts/{id}")
+}
+
+/// Balances, holdings and recent history of the session user's connection `id`, as Mesh
+/// reports them now.
+#[server(endpoint = "portfolio")]
+pub async fn get_portfolio(id: String) -> Result<Portfolio, AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    check_id(&id)?;
+    read::portfolio(&state, &user, &id).await
+}
+
+/// Renews the sign-in of the session user's connection `id` at Mesh now (and redeems a
+/// delayed authentication). Returns the page to show next: the account's portfolio, or the
+/// accounts list when a delayed authentication became accounts.
+#[server(endpoint = "refresh_connection")]
+pub async fn refresh_connection(id: String) -> Result<String, AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    check_id(&id)?;
+    let found = state
+        .vault
+        .find_with_tokens(&user, &id)
+        .await
+        .map_err(|error| crate::accounts::ssr::vault_failure("read a connection", error))?;
+    let Some((connection, tokens)) = found else {
+        return Err(AppError::new(
+            crate::error::ErrorKind::NotFound,
+            "That connection does not exist (it may have been disconnected).",
+        ));
+    };
+    if tokens.refresh_token.is_none() {
+        // Nothing to renew (the broker's tokens do not expire): reading again is the refresh.
+        return Ok(page_url(&id));
+    }
+    tokens::refresh_now(&state, &user, &id).await?;
+    Ok(if connection.is_pending() {
+        "/".to_string()
+    } else {
+        page_url(&id)
+    })
+}
+
+/// Connection ids are UUIDs; anything else is refused before the database is asked.
+#[cfg(feature = "ssr")]
+fn check_id(id: &str) -> Result<(), AppError> {
+    uuid::Uuid::parse_str(id)
+        .map(drop)
+        .map_err(|_| AppError::invalid("id must be a connection id."))
+}

@@ -1,0 +1,182 @@
+//! Reads one connection's portfolio from Mesh and shapes it for the page.
+
+use rust_decimal::Decimal;
+use server::mesh::{Amount, Balances, Holdings, Order, Position, Transfer};
+
+use super::format::{day, minute, money, quantity};
+use super::tokens::with_access_token;
+use crate::error::AppError;
+use crate::model::{BalanceLine, HistoryLine, HoldingLine, Portfolio};
+use crate::state::AppState;
+
+/// Mesh reports market values and prices in US dollars.
+const DISPLAY_CURRENCY: &str = "USD";
+/// Orders or transfers shown.
+const HISTORY_COUNT: u32 = 10;
+
+/// Balances, holdings and history of the user's connection `id`.
+pub async fn portfolio(state: &AppState, user: &str, id: &str) -> Result<Portfolio, AppError> {
+    let mesh = &state.mesh;
+    let (connection, holdings) = with_access_token(state, user, id, |token, broker| async move {
+        mesh.holdings(&token, &broker).await
+    })
+    .await?;
+    let exchange = is_exchange(&holdings);
+    let balances = with_access_token(state, user, id, |token, broker| async move {
+        mesh.balances(&token, &broker).await
+    });
+    let history = with_access_token(state, user, id, |token, broker| async move {
+        if exchange {
+            let list = mesh.transfers(&token, &broker, HISTORY_COUNT).await?;
+            Ok(list
+                .transfers
+                .unwrap_or_default()
+                .iter()
+                .map(transfer_line)
+                .collect())
+        } else {
+            let list = mesh.orders(&token, &broker, HISTORY_COUNT).await?;
+            Ok(list
+                .transactions
+                .unwrap_or_default()
+                .iter()
+                .map(order_line)
+                .collect::<Vec<_>>())
+        }
+    });
+    let ((_, balances), (_, history)) = tokio::try_join!(balances, history)?;
+    let (holdings, total) = holding_lines(&holdings);
+    Ok(Portfolio {
+        id: connection.id,
+        broker_name: connection.broker_name,
+        account_name: connection.account_name.unwrap_or_default(),
+        fetched_at: minute(unix_now()),
+        balances: balance_lines(&balances),
+        holdings,
+        holdings_total: money(total, DISPLAY_CURRENCY),
+        history_kind: if exchange { "Transfers" } else { "Orders" }.to_string(),
+        history,
+    })
+}
+
+/// An exchange holds crypto only; its history is transfers (Mesh's transfers list serves
+/// exchanges), a broker's is orders.
+fn is_exchange(holdings: &Holdings) -> bool {
+    let held =
+        |positions: &Option<Vec<Position>>| positions.as_ref().is_some_and(|p| !p.is_empty());
+    held(&holdings.cryptocurrency_positions) && !held(&holdings.equity_positions)
+}
+
+/// One line per position, largest value first, and their total value.
+fn holding_lines(holdings: &Holdings) -> (Vec<HoldingLine>, Decimal) {
+    let mut positions: Vec<(&Position, Decimal)> = [
+        &holdings.equity_positions,
+        &holdings.cryptocurrency_positions,
+    ]
+    .into_iter()
+    .flatten()
+    .flatten()
+    .map(|position| (position, value(position)))
+    .collect();
+    positions.sort_by_key(|(_, value)| std::cmp::Reverse(*value));
+    let total = positions.iter().map(|(_, value)| *value).sum();
+    let lines = positions
+        .into_iter()
+        .map(|(position, value)| HoldingLine {
+            symbol: position.symbol.clone().unwrap_or_default(),
+            name: position.name.clone().unwrap_or_default(),
+            quantity: quantity(position.amount.0),
+            price: position
+                .last_price
+                .map(|price| money(price.0, DISPLAY_CURRENCY))
+                .unwrap_or_default(),
+            value: money(value, DISPLAY_CURRENCY),
+        })
+        .collect();
+    (lines, total)
+}
+
+/// Mesh's market value, or quantity times last price when it sent none.
+fn value(position: &Position) -> Decimal {
+    position
+        .market_value
+        .or_else(|| {
+            position
+                .last_price
+                .map(|price| Amount(price.0 * position.amount.0))
+        })
+        .unwrap_or(Amount::ZERO)
+        .0
+}
+
+fn balance_lines(balances: &Balances) -> Vec<BalanceLine> {
+    balances
+        .balances
+        .iter()
+        .flatten()
+        .map(|balance| {
+            let currency = balance
+                .currency_code
+                .clone()
+                .unwrap_or_else(|| DISPLAY_CURRENCY.to_string());
+            let figure =
+                |amount: Option<Amount>| amount.map(|a| money(a.0, &currency)).unwrap_or_default();
+            BalanceLine {
+                cash: figure(balance.cash),
+                buying_power: figure(balance.buying_power),
+                currency,
+            }
+        })
+        .collect()
+}
+
+fn order_line(order: &Order) -> HistoryLine {
+    let side = capitalized(order.side.as_deref().unwrap_or("order"));
+    let amount = order.amount.map(|a| quantity(a.0)).unwrap_or_default();
+    let symbol = order.symbol.as_deref().unwrap_or_default();
+    HistoryLine {
+        date: day(order.created_timestamp),
+        description: format!("{side} {amount} {symbol}").trim().to_string(),
+        amount: order
+            .value
+            .map(|v| {
+                money(
+                    v.0,
+                    order.payment_symbol.as_deref().unwrap_or(DISPLAY_CURRENCY),
+                )
+            })
+            .unwrap_or_default(),
+        status: order.status.clone().unwrap_or_default(),
+    }
+}
+
+fn transfer_line(transfer: &Transfer) -> HistoryLine {
+    let direction = capitalized(transfer.direction.as_deref().unwrap_or("transfer"));
+    let symbol = transfer.symbol.as_deref().unwrap_or_default();
+    let chain = transfer
+        .chain
+        .as_deref()
+        .map(|chain| format!(" on {chain}"))
+        .unwrap_or_default();
+    HistoryLine {
+        date: day(transfer.created_timestamp),
+        description: format!("{direction} {symbol}{chain}"),
+        amount: format!("{} {symbol}", quantity(transfer.amount.0)),
+        status: transfer.status.clone().unwrap_or_default(),
+    }
+}
+
+/// `buy` → `Buy`.
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}

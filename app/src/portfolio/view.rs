@@ -1,0 +1,179 @@
+//! The portfolio page: rendered on the server, with one small island, the Refresh button.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use leptos::server_fn::ServerFn;
+
+use super::{RefreshConnection, get_portfolio};
+use crate::error::{AppError, ErrorKind};
+use crate::model::Portfolio;
+
+/// `/accounts/:id`: one connection's balances, holdings and history.
+#[component]
+pub fn PortfolioPage() -> impl IntoView {
+    let id = use_params_map().with_untracked(|params| params.get("id").unwrap_or_default());
+    let read = Resource::new(move || id.clone(), get_portfolio);
+    view! {
+        <header>
+            <p><a href="/">"← All accounts"</a></p>
+            <h1>"Portfolio"</h1>
+        </header>
+        <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+            {move || {
+                read.get()
+                    .map(|result| match result {
+                        Ok(portfolio) => view! { <PortfolioView portfolio/> }.into_any(),
+                        Err(error) => {
+                            let id = use_params_map()
+                                .with_untracked(|params| params.get("id").unwrap_or_default());
+                            view! { <PortfolioError id error/> }.into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PortfolioView(portfolio: Portfolio) -> impl IntoView {
+    let Portfolio {
+        id,
+        broker_name,
+        account_name,
+        fetched_at,
+        balances,
+        holdings,
+        holdings_total,
+        history_kind,
+        history,
+    } = portfolio;
+    view! {
+        <section class="portfolio" aria-label="Portfolio">
+            <h2>{broker_name} " · " {account_name}</h2>
+            <p class="fetched">"Fetched from Mesh at " {fetched_at} ". " <RefreshButton id/></p>
+            <h3>"Balances"</h3>
+            <table class="balances">
+                <thead><tr><th>"Currency"</th><th>"Cash"</th><th>"Buying power"</th></tr></thead>
+                <tbody>
+                    {balances
+                        .into_iter()
+                        .map(|line| view! {
+                            <tr><td>{line.currency}</td><td class="num">{line.cash}</td><td class="num">{line.buying_power}</td></tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <h3>"Holdings"</h3>
+            {if holdings.is_empty() {
+                view! { <p class="status">"This account holds no positions."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="holdings">
+                        <thead>
+                            <tr><th>"Symbol"</th><th>"Name"</th><th>"Quantity"</th><th>"Price"</th><th>"Value"</th></tr>
+                        </thead>
+                        <tbody>
+                            {holdings
+                                .into_iter()
+                                .map(|line| view! {
+                                    <tr>
+                                        <td>{line.symbol}</td>
+                                        <td>{line.name}</td>
+                                        <td class="num">{line.quantity}</td>
+                                        <td class="num">{line.price}</td>
+                                        <td class="num">{line.value}</td>
+                                    </tr>
+                                })
+                                .collect_view()}
+                        </tbody>
+                        <tfoot>
+                            <tr><th colspan="4">"Total"</th><td class="num total">{holdings_total}</td></tr>
+                        </tfoot>
+                    </table>
+                }
+                    .into_any()
+            }}
+            <h3>{format!("Recent {}", history_kind.to_lowercase())}</h3>
+            {if history.is_empty() {
+                view! { <p class="status">"Nothing yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="history">
+                        <thead><tr><th>"Date"</th><th>"What"</th><th>"Amount"</th><th>"Status"</th></tr></thead>
+                        <tbody>
+                            {history
+                                .into_iter()
+                                .map(|line| view! {
+                                    <tr>
+                                        <td>{line.date}</td>
+                                        <td>{line.description}</td>
+                                        <td class="num">{line.amount}</td>
+                                        <td>{line.status}</td>
+                                    </tr>
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+/// Why the portfolio could not be read, and what to do about it.
+#[component]
+fn PortfolioError(id: String, error: AppError) -> impl IntoView {
+    let reconnect = error.kind == ErrorKind::NeedsReconnect;
+    view! {
+        <p class="banner error" role="alert">{error.message}</p>
+        {if reconnect {
+            view! { <p><a class="button" href="/?reconnect=1">"Reconnect this account"</a></p> }
+                .into_any()
+        } else {
+            view! { <p><RefreshButton id/></p> }.into_any()
+        }}
+    }
+}
+
+/// Renews the account's sign-in at Mesh, then shows the page again with fresh figures. Without
+/// JavaScript it is a plain form that posts and comes back.
+#[island]
+pub fn RefreshButton(
+    /// The connection to refresh.
+    id: String,
+) -> impl IntoView {
+    let refresh = ServerAction::<RefreshConnection>::new();
+    Effect::new(move || {
+        if let Some(Ok(next)) = refresh.value().get() {
+            // Read everything again from the server, which formats it.
+            let _ = window().location().set_href(&next);
+        }
+    });
+    let pending = refresh.pending();
+    let field = id.clone();
+    view! {
+        <form
+            class="inline"
+            method="post"
+            action=RefreshConnection::url()
+            on:submit=move |event| {
+                event.prevent_default();
+                refresh.dispatch(RefreshConnection { id: id.clone() });
+            }
+        >
+            <input type="hidden" name="id" value=field/>
+            <button type="submit" disabled=pending aria-busy=move || pending.get().to_string()>
+                {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
+            </button>
+        </form>
+        {move || {
+            refresh
+                .value()
+                .get()
+                .and_then(Result::err)
+                .map(|error| view! { <span class="error" role="alert">{error.message}</span> })
+        }}
+    }
+}

@@ -1,0 +1,231 @@
+//! The portfolio and token refresh over real HTTP against the emulator: figures formatted on the
+//! server, an expired access token refreshed once, an expired refresh token leading to
+//! "reconnect", two instances refreshing a token exactly once, and a crash between Mesh's answer
+//! and the commit.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::time::Duration;
+
+use app::error::ErrorKind;
+use app::model::{ConnectionSummary, Portfolio};
+use app::portfolio::tokens::{REFRESH_MARGIN, refresh_due};
+use common::{SECRET, TestApp, TestUser, app_error, payload_from_emulated_link};
+use serde_json::json;
+use server::vault::TokenVault;
+
+/// Connects `broker` through the emulated Link and saves it for `user`.
+async fn connect(app: &TestApp, user: &TestUser, broker: &str) -> ConnectionSummary {
+    let payload = payload_from_emulated_link(app, broker).await;
+    let response = app
+        .call_json(user, "save_connection", payload.to_string())
+        .await;
+    assert_eq!(response.status(), 200);
+    let saved: Vec<ConnectionSummary> = response.json().await.unwrap();
+    saved.into_iter().next().unwrap()
+}
+
+async fn read_portfolio(app: &TestApp, user: &TestUser, id: &str) -> reqwest::Response {
+    app.call_form(user, "portfolio", &[("id", id)]).await
+}
+
+async fn list(app: &TestApp, user: &TestUser) -> Vec<ConnectionSummary> {
+    app.call_form(user, "list_connections", &[])
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn advance_emulator_clock(app: &TestApp, seconds: u64) {
+    let response = app
+        .http
+        .post(app.emulator.base_url().join("/_emulator/clock").unwrap())
+        .json(&json!({ "advanceSeconds": seconds }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn the_portfolio_is_read_from_mesh_and_formatted_on_the_server() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let robinhood = connect(&app, &user, "robinhood").await;
+    let response = read_portfolio(&app, &user, &robinhood.id).await;
+    assert_eq!(response.status(), 200);
+    let portfolio: Portfolio = response.json().await.unwrap();
+    assert_eq!(portfolio.account_name, "Robinhood Individual");
+    assert_eq!(portfolio.balances[0].cash, "$10,000,000.00");
+    assert_eq!(portfolio.balances[0].buying_power, "$12,480,312.55");
+    let symbols: Vec<_> = portfolio
+        .holdings
+        .iter()
+        .map(|h| h.symbol.as_str())
+        .collect();
+    assert_eq!(symbols, ["VTI", "MSFT", "AAPL"], "largest value first");
+    let apple = &portfolio.holdings[2];
+    assert_eq!(
+        (
+            apple.quantity.as_str(),
+            apple.price.as_str(),
+            apple.value.as_str()
+        ),
+        ("12.5", "$232.14", "$2,901.75")
+    );
+    assert!(
+        portfolio.holdings_total.starts_with("$12,35"),
+        "{}",
+        portfolio.holdings_total
+    );
+    assert_eq!(portfolio.history_kind, "Orders");
+    assert_eq!(portfolio.history.len(), 3);
+    assert_eq!(portfolio.history[0].description, "Buy 20.25 VTI");
+
+    let exchange = connect(&app, &user, "binanceUs").await;
+    let portfolio: Portfolio = read_portfolio(&app, &user, &exchange.id)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(portfolio.history_kind, "Transfers");
+    assert_eq!(portfolio.history[0].description, "Deposit SOL on Solana");
+
+    let other = app.new_user().await;
+    let refused = app_error(read_portfolio(&app, &other, &robinhood.id).await).await;
+    assert_eq!(
+        refused.kind,
+        ErrorKind::NotFound,
+        "another user's id finds nothing"
+    );
+    let refused = app_error(read_portfolio(&app, &user, "not-an-id").await).await;
+    assert_eq!(refused.kind, ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_once_and_the_portfolio_still_reads() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let connection = connect(&app, &user, "robinhood").await;
+    advance_emulator_clock(&app, 24 * 60 * 60).await;
+    let response = read_portfolio(&app, &user, &connection.id).await;
+    assert_eq!(response.status(), 200, "refreshed and read again");
+    assert_eq!(list(&app, &user).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_expired_refresh_token_asks_for_reconnect_and_reconnecting_replaces_the_row() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let connection = connect(&app, &user, "robinhood").await;
+    advance_emulator_clock(&app, 31 * 24 * 60 * 60).await;
+    let error = app_error(read_portfolio(&app, &user, &connection.id).await).await;
+    assert_eq!(error.kind, ErrorKind::NeedsReconnect);
+    assert!(
+        error.message.contains("Reconnect this account"),
+        "{}",
+        error.message
+    );
+    assert!(list(&app, &user).await[0].needs_reconnect);
+
+    let again = connect(&app, &user, "robinhood").await;
+    let rows = list(&app, &user).await;
+    assert_eq!(rows.len(), 1, "reconnecting replaces, never duplicates");
+    assert_eq!(rows[0].id, again.id);
+    assert!(!rows[0].needs_reconnect);
+    assert_eq!(read_portfolio(&app, &user, &again.id).await.status(), 200);
+}
+
+/// Two vaults on one database are two app instances.
+async fn two_instances_refresh_once(app: &TestApp, first: &TokenVault, second: &TokenVault) {
+    let user = app.new_user().await;
+    connect(app, &user, "robinhood").await;
+    // Due now: the check looks REFRESH_MARGIN past the access token's expiry (a day away).
+    let at = now() + 24 * 60 * 60;
+    let (a, b) = tokio::join!(
+        refresh_due(&app.mesh, first, at),
+        refresh_due(&app.mesh, second, at)
+    );
+    assert_eq!(
+        a.renewed + b.renewed,
+        1,
+        "exactly one instance refreshed: {a:?} {b:?}"
+    );
+    let (a, b) = tokio::join!(
+        refresh_due(&app.mesh, first, now()),
+        refresh_due(&app.mesh, second, now())
+    );
+    assert_eq!(a.renewed + b.renewed, 0, "nothing is due any more");
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_refresh_a_due_token_exactly_once() {
+    assert!(REFRESH_MARGIN < Duration::from_secs(24 * 60 * 60));
+    let app = TestApp::start(SECRET).await;
+    let second = TokenVault::connect(&app.database_url, &common::TOKEN_KEY, 4)
+        .await
+        .unwrap();
+    two_instances_refresh_once(&app, &app.vault, &second).await;
+
+    // The same on PostgreSQL, when the test run has one (CI always does).
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+        let first = TokenVault::connect(&url, &common::TOKEN_KEY, 4)
+            .await
+            .unwrap();
+        let second = TokenVault::connect(&url, &common::TOKEN_KEY, 4)
+            .await
+            .unwrap();
+        let app = TestApp::start_with_vault(SECRET, first, &url).await;
+        two_instances_refresh_once(&app, &app.vault, &second).await;
+    }
+}
+
+/// Leases the one due connection with a lease that has already run out (as it has when the
+/// instance restarts), has Mesh rotate its tokens, and stores nothing: a crash before the commit.
+async fn crash(app: &TestApp, due: i64) {
+    let mut leased = app.vault.lease_due(due, Duration::ZERO, 10).await.unwrap();
+    assert_eq!(leased.len(), 1);
+    let leased = leased.pop().unwrap();
+    let refresh = leased.tokens.refresh_token.as_ref().unwrap();
+    app.mesh
+        .refresh_token(refresh, "robinhood", true)
+        .await
+        .unwrap();
+}
+
+/// A crash between Mesh's answer and the commit: Mesh rotated the tokens, the new ones were
+/// never stored, and the lease runs out. The next refresh retries with the stored (replaced)
+/// refresh token: within Mesh's 60 s grace it works; past it the connection is marked "needs
+/// reconnect" and stays readable.
+#[tokio::test]
+async fn a_crash_after_mesh_answered_is_recovered_within_the_grace_and_marked_past_it() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let connection = connect(&app, &user, "robinhood").await;
+    let due = now() + 24 * 60 * 60 + 60;
+
+    crash(&app, due).await;
+    let report = refresh_due(&app.mesh, &app.vault, due).await;
+    assert_eq!(report.renewed, 1, "retried within the grace: {report:?}");
+    assert_eq!(
+        read_portfolio(&app, &user, &connection.id).await.status(),
+        200
+    );
+
+    crash(&app, due).await;
+    advance_emulator_clock(&app, 61).await;
+    let report = refresh_due(&app.mesh, &app.vault, due).await;
+    assert_eq!(report.needs_reconnect, 1, "past the grace: {report:?}");
+    let rows = list(&app, &user).await;
+    assert!(rows[0].needs_reconnect);
+    assert_eq!(rows[0].id, connection.id, "kept, not corrupted or deleted");
+}
