@@ -264,6 +264,12 @@ pub mod ssr {
         Ok(())
     }
 
+    /// An amount in US dollars as Link reported it (the vault keeps Link's number), to the cent.
+    fn dollars(amount: f64) -> String {
+        let exact = rust_decimal::Decimal::try_from(amount).unwrap_or_default();
+        crate::format::money(exact, "USD")
+    }
+
     /// What the browser may see of a stored connection.
     pub fn summary(connection: Connection) -> ConnectionSummary {
         ConnectionSummary {
@@ -275,10 +281,10 @@ pub mod ssr {
                 .logo_hash
                 .map(|hash| format!("{}/{hash}", crate::logos::LOGOS_PATH)),
             account_name: connection.account_name,
-            cash: connection.cash,
-            fund: connection.fund,
-            connected_at: connection.connected_at,
-            expires_at: connection.expires_at,
+            cash: connection.cash.map(dollars),
+            fund: connection.fund.map(dollars),
+            connected: crate::format::minute(connection.connected_at),
+            expires: connection.expires_at.map(crate::format::minute),
             needs_reconnect: connection.needs_reconnect,
         }
     }
@@ -530,46 +536,6 @@ pub mod ssr {
     }
 }
 
-/// Formats a money amount with two decimals and thousands separators.
-fn money(value: f64) -> String {
-    let cents = (value * 100.0).round() as i64;
-    let (sign, cents) = if cents < 0 {
-        ("-", -cents)
-    } else {
-        ("", cents)
-    };
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}{grouped}.{:02}", cents % 100)
-}
-
-/// Unix seconds as `YYYY-MM-DD HH:MM UTC`: the same text on server and browser, so hydration
-/// matches (days-to-civil conversion from Howard Hinnant's algorithm).
-fn utc(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let minutes = seconds.rem_euclid(86_400) / 60;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        minutes / 60,
-        minutes % 60
-    )
-}
-
 /// Why a Disconnect posted as a plain HTML form failed, from the query of the page it returns to
 /// (`__path` and `__err`, where server functions put a form's error). The sentence is chosen
 /// here from the error's kind, never copied from the URL, so a crafted link cannot put words in
@@ -723,11 +689,11 @@ fn ConnectionItem(
     details.extend(
         [("Cash", connection.cash), ("Fund", connection.fund)]
             .into_iter()
-            .filter_map(|(name, value)| value.map(|v| format!("{name} ${}", money(v)))),
+            .filter_map(|(name, value)| value.map(|v| format!("{name} {v}"))),
     );
-    let mut dates = vec![format!("Connected {}", utc(connection.connected_at))];
-    if let Some(expires_at) = connection.expires_at {
-        dates.push(format!("token expires {}", utc(expires_at)));
+    let mut dates = vec![format!("Connected {}", connection.connected)];
+    if let Some(expires) = connection.expires {
+        dates.push(format!("token expires {expires}"));
     }
     let id = connection.id.clone();
     let busy = Signal::derive(move || {
@@ -813,7 +779,7 @@ fn ConnectionItem(
 
 #[cfg(test)]
 mod tests {
-    use super::{money, no_script_disconnect_failure, utc};
+    use super::no_script_disconnect_failure;
 
     #[test]
     fn a_no_script_failure_is_worded_by_its_kind_never_by_the_url() {
@@ -833,20 +799,5 @@ mod tests {
             None
         );
         assert_eq!(no_script_disconnect_failure(None, None), None);
-    }
-
-    #[test]
-    fn money_groups_thousands_and_rounds_to_cents() {
-        assert_eq!(money(0.0), "0.00");
-        assert_eq!(money(1234.5), "1,234.50");
-        assert_eq!(money(10_000_000.0), "10,000,000.00");
-        assert_eq!(money(-999.999), "-1,000.00");
-    }
-
-    #[test]
-    fn utc_formats_unix_seconds() {
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
-        assert_eq!(utc(1_795_000_000), "2026-11-18 11:06 UTC");
     }
 }

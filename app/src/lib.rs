@@ -10,6 +10,8 @@ pub mod connect;
 #[cfg(feature = "ssr")]
 pub mod edge;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod format;
 pub mod link;
 #[cfg(feature = "ssr")]
 pub mod logos;

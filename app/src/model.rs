@@ -35,14 +35,14 @@ pub struct ConnectionSummary {
     pub logo_url: Option<String>,
     /// The account's name; `None` for a pending (delayed-auth) connection.
     pub account_name: Option<String>,
-    /// Cash, when Link reported it.
-    pub cash: Option<f64>,
-    /// Fund value, when Link reported it.
-    pub fund: Option<f64>,
-    /// Unix seconds when it connected.
-    pub connected_at: i64,
-    /// Unix seconds when its access token expires, when it does.
-    pub expires_at: Option<i64>,
+    /// Cash, when Link reported it, formatted (`$12.50`).
+    pub cash: Option<String>,
+    /// Fund value, when Link reported it, formatted.
+    pub fund: Option<String>,
+    /// When it connected (`2026-11-27 17:13 UTC`).
+    pub connected: String,
+    /// When its access token expires, when it does.
+    pub expires: Option<String>,
     /// True for a delayed authentication: a refresh token, no account yet.
     pub pending: bool,
     /// True when the broker's sign-in expired and the user must connect the account again.

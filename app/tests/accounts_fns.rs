@@ -65,8 +65,13 @@ async fn save_returns_summaries_without_tokens_and_list_shows_them() {
     let saved: Vec<ConnectionSummary> = serde_json::from_str(&body).unwrap();
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].account_name.as_deref(), Some("Account a1"));
-    assert_eq!(saved[0].cash, Some(12.5));
-    assert!(saved[0].expires_at.is_some());
+    assert_eq!(saved[0].cash.as_deref(), Some("$12.50"));
+    assert!(
+        saved[0]
+            .expires
+            .as_deref()
+            .is_some_and(|at| at.ends_with(" UTC"))
+    );
     assert_eq!(list(&app, &user).await, saved);
 }
 

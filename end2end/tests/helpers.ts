@@ -76,3 +76,11 @@ export function accounts(page: Page) {
 export async function waitForHydration(page: Page) {
   await expect(page.getByRole("button", { name: "Connect an account" })).toBeEnabled();
 }
+
+/** Moves the emulator's token clock forward, so tokens expire without waiting. */
+export async function advanceEmulatorClock(request: APIRequestContext, seconds: number) {
+  const response = await request.post(`${EMULATOR_URL}/_emulator/clock`, {
+    data: { advanceSeconds: seconds },
+  });
+  expect(response.status()).toBe(204);
+}

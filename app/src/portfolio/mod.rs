@@ -4,8 +4,6 @@
 //! (see [`tokens`]).
 
 #[cfg(feature = "ssr")]
-mod format;
-#[cfg(feature = "ssr")]
 mod read;
 #[cfg(feature = "ssr")]
 pub mod tokens;
@@ -34,7 +32,8 @@ pub async fn get_portfolio(id: String) -> Result<Portfolio, AppError> {
 
 /// Renews the sign-in of the session user's connection `id` at Mesh now (and redeems a
 /// delayed authentication). Returns the page to show next: the account's portfolio, or the
-/// accounts list when a delayed authentication became accounts.
+/// accounts list when a delayed authentication became accounts. Posted as a plain form, it
+/// answers with a redirect to that page.
 #[server(endpoint = "refresh_connection")]
 pub async fn refresh_connection(id: String) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
@@ -56,11 +55,15 @@ pub async fn refresh_connection(id: String) -> Result<String, AppError> {
         return Ok(page_url(&id));
     }
     tokens::refresh_now(&state, &user, &id).await?;
-    Ok(if connection.is_pending() {
+    let next = if connection.is_pending() {
         "/".to_string()
     } else {
         page_url(&id)
-    })
+    };
+    if crate::error::ssr::is_form_post() {
+        leptos_axum::redirect(&next);
+    }
+    Ok(next)
 }
 
 /// Connection ids are UUIDs; anything else is refused before the database is asked.

@@ -3,9 +3,9 @@
 use rust_decimal::Decimal;
 use server::mesh::{Amount, Balances, Holdings, Order, Position, Transfer};
 
-use super::format::{day, minute, money, quantity};
 use super::tokens::with_access_token;
 use crate::error::AppError;
+use crate::format::{day, minute, money, quantity};
 use crate::model::{BalanceLine, HistoryLine, HoldingLine, Portfolio};
 use crate::state::AppState;
 

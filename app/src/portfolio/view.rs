@@ -51,10 +51,11 @@ fn PortfolioView(portfolio: Portfolio) -> impl IntoView {
     view! {
         <section class="portfolio" aria-label="Portfolio">
             <h2>{broker_name} " · " {account_name}</h2>
-            <p class="fetched">"Fetched from Mesh at " {fetched_at} ". " <RefreshButton id/></p>
+            // A `div`: a form inside a `p` would end the paragraph and break the island's markup.
+            <div class="fetched">"Fetched from Mesh at " {fetched_at} ". " <RefreshButton id/></div>
             <h3>"Balances"</h3>
             <table class="balances">
-                <thead><tr><th>"Currency"</th><th>"Cash"</th><th>"Buying power"</th></tr></thead>
+                <thead><tr><th>"Currency"</th><th class="num">"Cash"</th><th class="num">"Buying power"</th></tr></thead>
                 <tbody>
                     {balances
                         .into_iter()
@@ -71,7 +72,7 @@ fn PortfolioView(portfolio: Portfolio) -> impl IntoView {
                 view! {
                     <table class="holdings">
                         <thead>
-                            <tr><th>"Symbol"</th><th>"Name"</th><th>"Quantity"</th><th>"Price"</th><th>"Value"</th></tr>
+                            <tr><th>"Symbol"</th><th>"Name"</th><th class="num">"Quantity"</th><th class="num">"Price"</th><th class="num">"Value"</th></tr>
                         </thead>
                         <tbody>
                             {holdings
@@ -100,7 +101,7 @@ fn PortfolioView(portfolio: Portfolio) -> impl IntoView {
             } else {
                 view! {
                     <table class="history">
-                        <thead><tr><th>"Date"</th><th>"What"</th><th>"Amount"</th><th>"Status"</th></tr></thead>
+                        <thead><tr><th>"Date"</th><th>"What"</th><th class="num">"Amount"</th><th>"Status"</th></tr></thead>
                         <tbody>
                             {history
                                 .into_iter()
@@ -132,48 +133,39 @@ fn PortfolioError(id: String, error: AppError) -> impl IntoView {
             view! { <p><a class="button" href="/?reconnect=1">"Reconnect this account"</a></p> }
                 .into_any()
         } else {
-            view! { <p><RefreshButton id/></p> }.into_any()
+            view! { <div><RefreshButton id/></div> }.into_any()
         }}
     }
 }
 
-/// Renews the account's sign-in at Mesh, then shows the page again with fresh figures. Without
-/// JavaScript it is a plain form that posts and comes back.
+/// Renews the account's sign-in at Mesh, then shows the page again with fresh figures. It is a
+/// plain form that posts and comes back (the server formats everything, so the browser needs no
+/// code to draw the answer); the island only shows that the refresh is under way.
 #[island]
 pub fn RefreshButton(
     /// The connection to refresh.
     id: String,
 ) -> impl IntoView {
-    let refresh = ServerAction::<RefreshConnection>::new();
-    Effect::new(move || {
-        if let Some(Ok(next)) = refresh.value().get() {
-            // Read everything again from the server, which formats it.
-            let _ = window().location().set_href(&next);
-        }
-    });
-    let pending = refresh.pending();
-    let field = id.clone();
+    let pending = RwSignal::new(false);
+    // Effects run only in the browser, once the island is live (tests wait for the mark).
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || hydrated.set(true));
     view! {
         <form
             class="inline"
             method="post"
             action=RefreshConnection::url()
-            on:submit=move |event| {
-                event.prevent_default();
-                refresh.dispatch(RefreshConnection { id: id.clone() });
-            }
         >
-            <input type="hidden" name="id" value=field/>
-            <button type="submit" disabled=pending aria-busy=move || pending.get().to_string()>
+            <input type="hidden" name="id" value=id/>
+            // The form still posts: the click only marks the button while the page reloads.
+            <button
+                type="submit"
+                aria-busy=move || pending.get().to_string()
+                data-hydrated=move || hydrated.get().then_some("")
+                on:click=move |_| pending.set(true)
+            >
                 {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
             </button>
         </form>
-        {move || {
-            refresh
-                .value()
-                .get()
-                .and_then(Result::err)
-                .map(|error| view! { <span class="error" role="alert">{error.message}</span> })
-        }}
     }
 }

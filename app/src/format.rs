@@ -1,5 +1,5 @@
-//! How portfolio figures read: money by currency, quantities exactly as Mesh sent them, dates
-//! in UTC. Runs on the server only.
+//! How figures read on the page: money by currency, quantities exactly as Mesh sent them, dates
+//! in UTC. Runs on the server only, so the browser's code carries no money or date formatting.
 
 use rust_decimal::Decimal;
 use rusty_money::{Money, iso};
