@@ -160,8 +160,7 @@ pub fn RefreshButton(
             // The form still posts: the click only marks the button while the page reloads.
             <button
                 type="submit"
-                aria-busy=move || pending.get().to_string()
-                data-hydrated=move || hydrated.get().then_some("")
+                data-hydrated=move || hydrated.get().to_string()
                 on:click=move |_| pending.set(true)
             >
                 {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
