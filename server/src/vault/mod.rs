@@ -3,6 +3,7 @@
 //! Mesh; nothing here can be serialized back to a browser.
 
 mod crypto;
+pub mod intake;
 mod leases;
 mod queries;
 mod writer;

@@ -1,0 +1,67 @@
+//! The accounts' server functions: save what Link captured, list, disconnect.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::link::IntegrationConnected;
+use crate::model::ConnectionSummary;
+
+/// Stores the accounts (or the delayed authentication) Link handed over, all or none, and
+/// returns their summaries.
+#[server(endpoint = "save_connection", input = server_fn::codec::Json)]
+pub async fn save_connection(
+    payload: IntegrationConnected,
+) -> Result<Vec<ConnectionSummary>, AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    let saved = match payload {
+        IntegrationConnected::AccessToken(payload) => {
+            let accounts = super::validation::validate_accounts(payload)?;
+            super::ssr::within_the_cap(&state, &user, &accounts).await?;
+            state.vault.save_accounts(&user, accounts).await
+        }
+        IntegrationConnected::DelayedAuth(payload) => {
+            let pending = super::validation::validate_pending(payload)?;
+            state
+                .vault
+                .save_pending(&user, pending)
+                .await
+                .map(|c| vec![c])
+        }
+    };
+    saved
+        .map(|list| list.into_iter().map(super::ssr::summary).collect())
+        .map_err(|error| super::ssr::vault_failure("save a connection", error))
+}
+
+/// The session user's connections.
+#[server(endpoint = "list_connections")]
+pub async fn list_connections() -> Result<Vec<ConnectionSummary>, AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    state
+        .vault
+        .list(&user)
+        .await
+        .map(|list| list.into_iter().map(super::ssr::summary).collect())
+        .map_err(|error| super::ssr::vault_failure("list connections", error))
+}
+
+/// Revokes connection `id` at Mesh, then deletes it. If Mesh answers that the token is no
+/// longer valid it is deleted anyway; if Mesh refuses our keys or cannot be reached it is kept.
+#[server(endpoint = "disconnect")]
+pub async fn disconnect(id: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(AppError::invalid("id must be a connection id."));
+    }
+    if super::ssr::revoke_and_delete(&state.mesh, &state.vault, &user, &id).await? {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            crate::error::ErrorKind::NotFound,
+            "That connection does not exist (it may already be disconnected).",
+        ))
+    }
+}
