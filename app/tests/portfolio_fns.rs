@@ -143,6 +143,14 @@ async fn an_expired_refresh_token_asks_for_reconnect_and_reconnecting_replaces_t
     assert_eq!(rows[0].id, again.id);
     assert!(!rows[0].needs_reconnect);
     assert_eq!(read_portfolio(&app, &user, &again.id).await.status(), 200);
+
+    // Refresh renews the sign-in and names the page to show next.
+    let refreshed = app
+        .call_form(&user, "refresh_connection", &[("id", &again.id)])
+        .await;
+    assert_eq!(refreshed.status(), 200);
+    let next: String = refreshed.json().await.unwrap();
+    assert_eq!(next, format!("/accounts/{}", again.id));
 }
 
 /// Two vaults on one database are two app instances.
