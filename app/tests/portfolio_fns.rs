@@ -237,3 +237,58 @@ async fn a_crash_after_mesh_answered_is_recovered_within_the_grace_and_marked_pa
     assert!(rows[0].needs_reconnect);
     assert_eq!(rows[0].id, connection.id, "kept, not corrupted or deleted");
 }
+
+/// A delayed authentication holds only a refresh token. When the broker has finished signing
+/// in, a refresh redeems it for accounts, which replace the pending row; a refresh token Mesh
+/// refuses marks it "needs reconnect".
+#[tokio::test]
+async fn a_delayed_authentication_is_redeemed_through_refresh() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    // A refresh token the emulator issued, handed over as a delayed authentication.
+    let linked = payload_from_emulated_link(&app, "robinhood").await;
+    let refresh_token =
+        linked["payload"]["accessToken"]["accountTokens"][0]["refreshToken"].clone();
+    let delayed = |refresh_token: serde_json::Value| {
+        json!({ "payload": { "delayedAuth": {
+            "refreshToken": refresh_token,
+            "refreshTokenExpiresInSeconds": 2_592_000,
+            "brokerType": "robinhood",
+            "brokerName": "Robinhood",
+            "brokerBrandInfo": { "brokerLogo": "" },
+        }}})
+        .to_string()
+    };
+    let saved = app
+        .call_json(&user, "save_connection", delayed(refresh_token))
+        .await;
+    assert_eq!(saved.status(), 200);
+    let pending = list(&app, &user).await;
+    assert!(pending[0].pending);
+    let waiting = app_error(read_portfolio(&app, &user, &pending[0].id).await).await;
+    assert!(
+        waiting.message.contains("waiting for the broker"),
+        "{}",
+        waiting.message
+    );
+
+    let report = refresh_due(&app.mesh, &app.vault, now()).await;
+    assert_eq!(report.renewed, 1, "{report:?}");
+    let rows = list(&app, &user).await;
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].pending, "the pending row became the account");
+    assert_eq!(
+        rows[0].account_name.as_deref(),
+        Some("Robinhood Individual")
+    );
+    assert_eq!(read_portfolio(&app, &user, &rows[0].id).await.status(), 200);
+
+    let other = app.new_user().await;
+    let saved = app
+        .call_json(&other, "save_connection", delayed(json!("never-issued")))
+        .await;
+    assert_eq!(saved.status(), 200);
+    let report = refresh_due(&app.mesh, &app.vault, now()).await;
+    assert_eq!(report.needs_reconnect, 1, "{report:?}");
+    assert!(list(&app, &other).await[0].needs_reconnect);
+}
