@@ -229,8 +229,8 @@ pub async fn refresh_now(state: &AppState, user: &str, id: &str) -> Result<(), A
             };
         }
         // No lease: the connection is gone, cannot be refreshed, or another instance holds it.
-        let (connection, _) = find(state, user, id).await?;
-        if connection.needs_reconnect {
+        let (connection, tokens) = find(state, user, id).await?;
+        if connection.needs_reconnect || tokens.refresh_token.is_none() {
             return Err(needs_reconnect());
         }
         if tokio::time::Instant::now() >= deadline {

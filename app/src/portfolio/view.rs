@@ -123,18 +123,20 @@ fn PortfolioView(portfolio: Portfolio) -> impl IntoView {
     }
 }
 
-/// Why the portfolio could not be read, and what to do about it.
+/// Why the portfolio could not be read, and what to do about it: try again, and when the
+/// broker's sign-in has expired, connect the account again.
 #[component]
 fn PortfolioError(id: String, error: AppError) -> impl IntoView {
     let reconnect = error.kind == ErrorKind::NeedsReconnect;
     view! {
         <p class="banner error" role="alert">{error.message}</p>
-        {if reconnect {
-            view! { <p><a class="button" href="/?reconnect=1">"Reconnect this account"</a></p> }
-                .into_any()
-        } else {
-            view! { <div><RefreshButton id/></div> }.into_any()
-        }}
+        <div class="actions">
+            {reconnect.then(|| view! {
+                <a class="button" href="/?reconnect=1">"Reconnect this account"</a>
+                " "
+            })}
+            <RefreshButton id/>
+        </div>
     }
 }
 
