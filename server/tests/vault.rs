@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use server::vault::{
     Backend, BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, CryptoError, NewAccount,
@@ -173,8 +174,8 @@ fn account(id: &str, access: &str) -> NewAccount {
     NewAccount {
         account_id: id.into(),
         account_name: format!("Account {id}"),
-        cash: Some(100.5),
-        fund: Some(2500.0),
+        cash: Some(Decimal::new(1005, 1)),
+        fund: Some(Decimal::new(2500, 0)),
         token_id: Some(format!("tok-{id}")),
         tokens: BrokerTokens {
             access_token: SecretString::from(access),
@@ -206,7 +207,10 @@ async fn round_trip(db: TestDb) {
     let listed = vault.list(&user).await.unwrap();
     assert_eq!(listed, saved);
     assert_eq!(listed[0].account_name.as_deref(), Some("Account acc-1"));
-    assert_eq!(listed[0].cash, Some(100.5));
+    assert_eq!(
+        listed[0].cash.map(|cash| cash.to_string()).as_deref(),
+        Some("100.5")
+    );
     assert!(listed[0].expires_at.is_some());
     let (connection, tokens) = vault
         .find_with_tokens(&user, &saved[0].id)
@@ -467,6 +471,14 @@ struct SentAccount {
     refresh: Option<String>,
 }
 
+/// Link's number as the vault keeps it: its shortest decimal spelling, exactly.
+fn exact(amount: f64) -> Decimal {
+    amount
+        .to_string()
+        .parse()
+        .expect("a finite f64 spells a decimal")
+}
+
 fn maybe<T>(rng: &mut StdRng, value: impl FnOnce(&mut StdRng) -> T) -> Option<T> {
     rng.random_bool(0.5).then(|| value(rng))
 }
@@ -521,8 +533,8 @@ async fn send(vault: &TokenVault, save: SentSave) -> Result<Vec<Connection>, Vau
                 .map(|a| NewAccount {
                     account_id: a.id,
                     account_name: a.name,
-                    cash: a.cash,
-                    fund: a.fund,
+                    cash: a.cash.map(exact),
+                    fund: a.fund.map(exact),
                     token_id: a.token_id,
                     tokens: BrokerTokens {
                         access_token: SecretString::from(a.access),
@@ -611,8 +623,8 @@ async fn differences(vault: &TokenVault, sent: &SentSave, listed: &[Connection])
                     "account name",
                     row.account_name.as_ref() == Some(&account.name),
                 );
-                check("cash", row.cash == account.cash);
-                check("fund", row.fund == account.fund);
+                check("cash", row.cash == account.cash.map(exact));
+                check("fund", row.fund == account.fund.map(exact));
                 check("token id", row.token_id == account.token_id);
                 check("access expiry", lifetime(row.expires_at) == sent.expires_in);
                 check("access token", access.as_ref() == Some(&account.access));

@@ -49,10 +49,9 @@ pub async fn within_the_cap(
     Ok(())
 }
 
-/// An amount in US dollars as Link reported it (the vault keeps Link's number), to the cent.
-fn dollars(amount: f64) -> String {
-    let exact = rust_decimal::Decimal::try_from(amount).unwrap_or_default();
-    crate::format::money(exact, "USD")
+/// An amount in US dollars as Link reported it, to the cent.
+fn dollars(amount: rust_decimal::Decimal) -> String {
+    crate::format::money(amount, "USD")
 }
 
 /// What the browser may see of a stored connection.

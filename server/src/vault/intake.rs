@@ -3,6 +3,7 @@
 //! (names, logos) is lenient, so a token is never lost for a logo. The app maps Link's wire
 //! payload onto [`LinkedBroker`] and [`LinkedAccount`] and calls [`accounts`] or [`pending`].
 
+use rust_decimal::Decimal;
 use secrecy::SecretString;
 
 use super::{BrokerInfo, BrokerTokens, ConnectedAccounts, NewAccount, PendingConnection};
@@ -143,11 +144,17 @@ fn text(field: &str, value: String) -> Result<String, IntakeError> {
     Ok(value)
 }
 
-fn amount(field: &str, value: Option<f64>) -> Result<Option<f64>, IntakeError> {
-    match value {
-        Some(v) if !v.is_finite() => Err(IntakeError(format!("{field} must be a number."))),
-        other => Ok(other),
-    }
+/// Link's amounts are JavaScript numbers: their shortest decimal spelling (what Rust prints) is
+/// exactly what the user saw, and that is what is kept.
+fn amount(field: &str, value: Option<f64>) -> Result<Option<Decimal>, IntakeError> {
+    value
+        .map(|v| {
+            v.is_finite()
+                .then(|| v.to_string().parse::<Decimal>().ok())
+                .flatten()
+                .ok_or_else(|| IntakeError(format!("{field} must be a number.")))
+        })
+        .transpose()
 }
 
 fn lifetime(value: Option<u64>) -> Option<u64> {

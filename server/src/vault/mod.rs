@@ -12,6 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rust_decimal::Decimal;
 use secrecy::SecretString;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -61,10 +62,10 @@ pub struct NewAccount {
     pub account_id: String,
     /// Display name.
     pub account_name: String,
-    /// Cash, when known.
-    pub cash: Option<f64>,
-    /// Fund value, when known.
-    pub fund: Option<f64>,
+    /// Cash, when known (exact).
+    pub cash: Option<Decimal>,
+    /// Fund value, when known (exact).
+    pub fund: Option<Decimal>,
     /// Mesh Managed Tokens id.
     pub token_id: Option<String>,
     /// The tokens.
@@ -110,10 +111,10 @@ pub struct Connection {
     pub account_id: Option<String>,
     /// The account name; `None` when pending.
     pub account_name: Option<String>,
-    /// Cash, when known.
-    pub cash: Option<f64>,
-    /// Fund value, when known.
-    pub fund: Option<f64>,
+    /// Cash, when known (exact).
+    pub cash: Option<Decimal>,
+    /// Fund value, when known (exact).
+    pub fund: Option<Decimal>,
     /// Mesh Managed Tokens id, when Link sent one.
     pub token_id: Option<String>,
     /// Unix seconds of the (last) connection.
@@ -142,8 +143,8 @@ impl From<StoredRow> for Connection {
             logo_hash: row.logo_hash,
             account_id: (row.account_id != PENDING_ACCOUNT).then_some(row.account_id),
             account_name: row.account_name,
-            cash: row.cash,
-            fund: row.fund,
+            cash: row.cash.as_deref().and_then(exact),
+            fund: row.fund.as_deref().and_then(exact),
             token_id: row.token_id,
             connected_at: row.connected_at,
             expires_at: row.expires_at,
@@ -480,8 +481,8 @@ impl TokenVault {
                     id: Uuid::new_v4().to_string(),
                     account_id: account.account_id.clone(),
                     account_name: Some(account.account_name.clone()),
-                    cash: account.cash,
-                    fund: account.fund,
+                    cash: account.cash.map(|amount| amount.to_string()),
+                    fund: account.fund.map(|amount| amount.to_string()),
                     access_token: Some(
                         self.cipher
                             .seal(&account.tokens.access_token, identity("access")),
@@ -646,6 +647,12 @@ impl TokenVault {
             Store::Postgres(pool) => postgres::delete(pool, user_id, id).await?,
         })
     }
+}
+
+/// A stored amount read back; text that is not a number (never written by the vault) reads as
+/// absent.
+fn exact(text: &str) -> Option<Decimal> {
+    text.parse().ok()
 }
 
 /// `seconds` after the Unix time `now`, saturating.

@@ -10,8 +10,10 @@ pub(crate) struct SealedRow {
     pub id: String,
     pub account_id: String,
     pub account_name: Option<String>,
-    pub cash: Option<f64>,
-    pub fund: Option<f64>,
+    /// Exact decimal text (`cash_amount`).
+    pub cash: Option<String>,
+    /// Exact decimal text (`fund_amount`).
+    pub fund: Option<String>,
     pub access_token: Option<Vec<u8>>,
     pub refresh_token: Option<Vec<u8>>,
     pub token_id: Option<String>,
@@ -43,8 +45,10 @@ pub(crate) struct StoredRow {
     pub logo_hash: Option<String>,
     pub account_id: String,
     pub account_name: Option<String>,
-    pub cash: Option<f64>,
-    pub fund: Option<f64>,
+    /// Exact decimal text (`cash_amount`).
+    pub cash: Option<String>,
+    /// Exact decimal text (`fund_amount`).
+    pub fund: Option<String>,
     pub token_id: Option<String>,
     pub connected_at: i64,
     pub expires_at: Option<i64>,
@@ -120,7 +124,8 @@ pub(crate) type SealedPair = (Option<Vec<u8>>, Option<Vec<u8>>);
 pub(crate) const PENDING_ACCOUNT: &str = "";
 
 const COLUMNS: &str = "id, broker_type, broker_name, logo_hash, account_id, account_name, \
-                       cash, fund, token_id, connected_at, expires_at, refresh_expires_at, \
+                       cash_amount AS cash, fund_amount AS fund, token_id, connected_at, \
+                       expires_at, refresh_expires_at, \
                        needs_reconnect";
 
 macro_rules! backend_queries {
@@ -172,14 +177,15 @@ macro_rules! backend_queries {
             for row in &save.rows {
                 let written = sqlx::query_as::<_, StoredRow>(&format!(
                     "INSERT INTO broker_connections (id, user_id, broker_type, account_id, \
-                     broker_name, logo_hash, account_name, cash, fund, key_id, access_token, \
+                     broker_name, logo_hash, account_name, cash_amount, fund_amount, key_id, \
+                     access_token, \
                      refresh_token, token_id, connected_at, expires_at, refresh_expires_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                      ON CONFLICT (user_id, broker_type, account_id) DO UPDATE SET \
                      broker_name = excluded.broker_name, logo_hash = excluded.logo_hash, \
                      broker_logo = NULL, \
-                     account_name = excluded.account_name, cash = excluded.cash, \
-                     fund = excluded.fund, key_id = excluded.key_id, \
+                     account_name = excluded.account_name, cash_amount = excluded.cash_amount, \
+                     fund_amount = excluded.fund_amount, key_id = excluded.key_id, \
                      access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
                      token_id = excluded.token_id, connected_at = excluded.connected_at, \
                      expires_at = excluded.expires_at, \
@@ -195,8 +201,8 @@ macro_rules! backend_queries {
                 .bind(&save.broker_name)
                 .bind(&save.logo_hash)
                 .bind(&row.account_name)
-                .bind(row.cash)
-                .bind(row.fund)
+                .bind(&row.cash)
+                .bind(&row.fund)
                 .bind(&save.key_id)
                 .bind(&row.access_token)
                 .bind(&row.refresh_token)
