@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use app::error::ErrorKind;
 use app::model::{ConnectionSummary, Portfolio};
-use app::portfolio::tokens::{REFRESH_MARGIN, refresh_due};
+use app::portfolio::tokens::{LEASE, Outcome, REFRESH_MARGIN, refresh_due, refresh_leased};
 use common::{SECRET, TestApp, TestUser, app_error, payload_from_emulated_link};
 use serde_json::json;
 use server::vault::TokenVault;
@@ -153,20 +153,35 @@ async fn an_expired_refresh_token_asks_for_reconnect_and_reconnecting_replaces_t
     assert_eq!(next, format!("/accounts/{}", again.id));
 }
 
-/// Two vaults on one database are two app instances.
+/// Two vaults on one database are two app instances. Both reach for the due connection at once:
+/// exactly one gets its lease, and while it holds it the other's refresh finds nothing to do.
 async fn two_instances_refresh_once(app: &TestApp, first: &TokenVault, second: &TokenVault) {
     let user = app.new_user().await;
-    connect(app, &user, "robinhood").await;
+    let connection = connect(app, &user, "robinhood").await;
     // Due now: the check looks REFRESH_MARGIN past the access token's expiry (a day away).
-    let at = now() + 24 * 60 * 60;
+    let at = now() + 24 * 60 * 60 + 60;
+    let (a, b) = tokio::join!(
+        first.lease_due(at, LEASE, 10),
+        second.lease_due(at, LEASE, 10)
+    );
+    // (A shared PostgreSQL may hold other runs' rows: only this connection counts.)
+    let mut leased: Vec<_> = a
+        .unwrap()
+        .into_iter()
+        .chain(b.unwrap())
+        .filter(|leased| leased.connection.id == connection.id)
+        .collect();
+    assert_eq!(leased.len(), 1, "exactly one instance holds the lease");
     let (a, b) = tokio::join!(
         refresh_due(&app.mesh, first, at),
         refresh_due(&app.mesh, second, at)
     );
+    assert_eq!((a.renewed, b.renewed), (0, 0), "the lease keeps both away");
+    // The holder refreshes (either vault can store it: the lease is in the database).
+    let holder = leased.pop().unwrap();
     assert_eq!(
-        a.renewed + b.renewed,
-        1,
-        "exactly one instance refreshed: {a:?} {b:?}"
+        refresh_leased(&app.mesh, first, holder).await,
+        Outcome::Renewed
     );
     let (a, b) = tokio::join!(
         refresh_due(&app.mesh, first, now()),

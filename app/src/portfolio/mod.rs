@@ -1,4 +1,4 @@
-//! Feature: what a connected account holds. `portfolio` reads balances, holdings and recent
+//! Feature: what a connected account holds. `get_portfolio` (`/api/portfolio`) reads balances, holdings and recent
 //! history from Mesh with the stored token and formats them on the server; `refresh_connection`
 //! renews the account's sign-in. Tokens never leave the server; expired ones are refreshed
 //! (see [`tokens`]).
