@@ -90,14 +90,19 @@ impl AssetNames {
     /// The stored file behind a request path, and whether that path is content-hashed.
     /// A hashed path of another version finds nothing.
     fn resolve<'a>(&self, path: &'a str) -> (Cow<'a, str>, bool) {
-        if let Some(version) = &self.version {
-            for ext in FRONT_END {
-                if path == format!("{}/{}.{version}.{ext}", self.pkg_dir, self.output_name) {
-                    return (Cow::Owned(self.plain_path(ext)), true);
-                }
-            }
+        // Compared piece by piece: this runs for every request, and a miss allocates nothing.
+        let ext = self.version.as_deref().and_then(|version| {
+            path.strip_prefix(self.pkg_dir.as_str())?
+                .strip_prefix('/')?
+                .strip_prefix(self.output_name.as_str())?
+                .strip_prefix('.')?
+                .strip_prefix(version)?
+                .strip_prefix('.')
+        });
+        match ext {
+            Some(ext) if FRONT_END.contains(&ext) => (Cow::Owned(self.plain_path(ext)), true),
+            _ => (Cow::Borrowed(path), false),
         }
-        (Cow::Borrowed(path), false)
     }
 }
 

@@ -28,7 +28,7 @@ pub async fn create_link_token() -> Result<String, AppError> {
 /// Which Mesh is in use and where Link may come from.
 #[server(endpoint = "link_settings")]
 pub async fn get_link_settings() -> Result<LinkSettings, AppError> {
-    Ok(crate::state::app_state()?.link_settings)
+    Ok(crate::state::app_state()?.link_settings.clone())
 }
 
 /// One line of the event timeline: what Link reported, with a safe detail (never a token).

@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::Request;
 use server::mesh::MeshClient;
 use server::session::UserId;
 use server::vault::TokenVault;
@@ -39,15 +37,13 @@ impl Visits {
     }
 }
 
-/// The middleware (inside the session layer): records the visit of the request's user.
-pub async fn record_visit(
-    State((vault, visits)): State<(Arc<TokenVault>, Arc<Visits>)>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Records the visit of the request's user (installed with `map_request`, inside the session
+/// layer): a write at most once a day per user and instance, in the background.
+pub fn record_visit<B>(vault: &Arc<TokenVault>, visits: &Visits, request: &Request<B>) {
     if let Some(user) = request.extensions().get::<UserId>().copied() {
         let now = unix_now();
         if visits.first_today(user, now / DAY) {
+            let vault = vault.clone();
             tokio::spawn(async move {
                 if let Err(error) = vault.touch_user(&user.to_string(), now).await {
                     tracing::warn!(%error, "could not record a visit");
@@ -55,7 +51,6 @@ pub async fn record_visit(
             });
         }
     }
-    next.run(request).await
 }
 
 /// What one sweep did.

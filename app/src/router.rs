@@ -3,13 +3,16 @@
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use server::session::{SessionConfig, assign_user_id};
+use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::validate_request::ValidateRequestHeaderLayer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,8 +26,8 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove}
 
 use crate::assets::{AssetNames, Site};
 use crate::edge::{
-    EdgePolicy, RateLimits, provide_page_nonce, rate_limit, refuse_cross_site, security_headers,
-    with_access_log,
+    EdgePolicy, RateLimits, access_log, provide_page_nonce, rate_limit, refuse_cross_site,
+    security_headers,
 };
 use crate::error::{AppError, ErrorKind};
 use crate::retention::{Visits, record_visit};
@@ -49,6 +52,10 @@ pub fn asset_names(options: &LeptosOptions) -> AssetNames {
 
 /// Builds the router: server functions get `state` as context; every request gets a user id,
 /// passes the forgery check and gets the security headers of `edge`.
+#[allow(
+    clippy::result_large_err,
+    reason = "`ValidateRequest` checks return the refusal itself; it is built only on refusal"
+)]
 pub fn router(
     state: AppState,
     session: SessionConfig,
@@ -56,6 +63,7 @@ pub fn router(
     mut options: LeptosOptions,
 ) -> Router {
     let edge = Arc::new(edge);
+    let state = Arc::new(state);
     let names = asset_names(&options);
     // Leptos names the scripts after `output_name`; the shell names the stylesheet after it.
     options.output_name = names.output_name().into();
@@ -64,18 +72,6 @@ pub fn router(
         let options = options.clone();
         move || shell(options.clone())
     });
-    // Static files from memory (or disk in development), before any session or check: they
-    // are the same for everybody.
-    let static_files = move |request: Request<Body>, next: Next| {
-        let path = request.uri().path().trim_start_matches('/').to_owned();
-        let file = crate::assets::respond::<Site>(&names, &path, request.headers());
-        async move {
-            match file {
-                Some(response) => response,
-                None => next.run(request).await,
-            }
-        }
-    };
     let vault = state.vault.clone();
     let app = Router::new()
         .leptos_routes_with_context(
@@ -96,68 +92,103 @@ pub fn router(
         // Any other path renders the app, whose router answers "Page not found."
         .fallback(move |request: Request<Body>| render_page(request))
         .with_state(options)
-        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
-        .layer(axum::middleware::map_response(no_store_by_default))
-        .layer(axum::middleware::map_response(explain_too_large))
-        .layer(axum::middleware::from_fn_with_state(
-            (state.vault.clone(), Arc::new(Visits::default())),
-            record_visit,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            session,
-            assign_user_id,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            RateLimits::start(&edge.rate_limit),
-            rate_limit,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            edge.clone(),
-            refuse_cross_site,
-        ))
-        // Pages and JSON answers of 1 KiB or more (smaller ones cost more time than they save);
-        // static files arrive precompressed and are left alone.
+        // Each stack is one `ServiceBuilder` (listed outermost first) installed by one `layer`
+        // call: a `Router::layer` per middleware boxes every layer as a route of its own, which
+        // is cloned, with all it wraps, for every request.
         .layer(
-            CompressionLayer::new()
-                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
-        )
-        .layer(axum::middleware::from_fn(static_files));
-    let app = crate::edge::health_routes(vault.clone())
+            ServiceBuilder::new()
+                // Static files from memory (or disk in development), before any session or
+                // check: they are the same for everybody.
+                .layer(axum::middleware::from_fn_with_state(
+                    Arc::new(names),
+                    static_files,
+                ))
+                // Pages and JSON answers of 1 KiB or more (smaller ones cost more time than
+                // they save); static files arrive precompressed and are left alone.
+                .layer(
+                    CompressionLayer::new()
+                        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
+                )
+                // The checks are plain functions of the request: unlike `from_fn`, these
+                // layers call the service they wrap without cloning it.
+                .layer(ValidateRequestHeaderLayer::custom({
+                    let edge = edge.clone();
+                    move |request: &mut Request<Body>| refuse_cross_site(&edge, request)
+                }))
+                .layer(ValidateRequestHeaderLayer::custom({
+                    let limits = RateLimits::start(&edge.rate_limit);
+                    move |request: &mut Request<Body>| rate_limit(&limits, request)
+                }))
+                .layer(axum::middleware::from_fn_with_state(
+                    session,
+                    assign_user_id,
+                ))
+                .map_request({
+                    let (vault, visits) = (state.vault.clone(), Arc::new(Visits::default()));
+                    move |request: Request<Body>| {
+                        record_visit(&vault, &visits, &request);
+                        request
+                    }
+                })
+                .map_response(finish_response)
+                .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES)),
+        );
+    crate::edge::health_routes(vault.clone())
         .merge(crate::logos::logo_routes(vault))
         .merge(app)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(axum::middleware::from_fn_with_state(edge, security_headers));
-    with_access_log(app)
-        // The id is set first (or kept from a proxy), then logged and echoed in the answer.
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(
+            ServiceBuilder::new()
+                // The id is set first (or kept from a proxy), then logged and echoed in the
+                // answer.
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(access_log())
+                .layer(axum::middleware::from_fn_with_state(edge, security_headers))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    REQUEST_TIMEOUT,
+                )),
+        )
 }
 
-/// Pages and server-function answers hold one user's data: no cache may keep them. Static files
-/// set their own `Cache-Control`.
-async fn no_store_by_default(mut response: Response) -> Response {
+/// Answers a request for a front-end file from memory (or disk in development); passes any
+/// other request on.
+async fn static_files(
+    State(names): State<Arc<AssetNames>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().trim_start_matches('/');
+    match crate::assets::respond::<Site>(&names, path, request.headers()) {
+        Some(response) => response,
+        None => next.run(request).await,
+    }
+}
+
+/// Every answer of the app (one layer for both jobs, as each layer costs a little on every
+/// request):
+/// - pages and server-function answers hold one user's data, so no cache may keep them (static
+///   files set their own `Cache-Control`);
+/// - the body-limit layer answers 413 with plain text: give the browser the same typed error as
+///   every other refusal, so the client shows a sentence.
+fn finish_response<B>(response: Response<B>) -> Response
+where
+    Response<B>: IntoResponse,
+{
+    let mut response = response.into_response();
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let error = AppError {
+            kind: ErrorKind::TooLarge,
+            message: format!(
+                "The request is larger than the {} KiB the server accepts.",
+                MAX_REQUEST_BYTES / 1024
+            ),
+        };
+        response = (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response();
+    }
     response
         .headers_mut()
         .entry(CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("private, no-store"));
     response
-}
-
-/// The body-limit layer answers 413 with plain text; give the browser the same typed error as
-/// every other refusal, so the client shows a sentence.
-async fn explain_too_large(response: Response) -> Response {
-    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
-        return response;
-    }
-    let error = AppError {
-        kind: ErrorKind::TooLarge,
-        message: format!(
-            "The request is larger than the {} KiB the server accepts.",
-            MAX_REQUEST_BYTES / 1024
-        ),
-    };
-    (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response()
 }

@@ -24,9 +24,10 @@ pub struct AppState {
     pub max_connections_per_user: usize,
 }
 
-/// The [`AppState`] provided by the router.
-pub fn app_state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| {
+/// The [`AppState`] provided by the router (shared: providing it costs a reference count per
+/// request, not a copy of the Mesh client and settings).
+pub fn app_state() -> Result<Arc<AppState>, AppError> {
+    use_context::<Arc<AppState>>().ok_or_else(|| {
         tracing::error!("AppState missing from the server function context");
         AppError::internal()
     })

@@ -7,12 +7,8 @@
 //! without the visitor's browser. A route that another server calls and that proves itself by
 //! a signature (a webhook) must be mounted outside this layer.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_TYPE, ORIGIN};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leptos::server_fn::ServerFn;
 
@@ -24,32 +20,33 @@ use crate::error::{AppError, ErrorKind};
 /// server function here.
 pub const JSON_INPUT: &[&str] = &[crate::accounts::SaveConnection::PATH];
 
-/// The middleware: refuses a cross-site state-changing request with 403, and a JSON server
+/// The check (installed with `ValidateRequestHeaderLayer::custom`, which calls no clone of the
+/// service behind it): refuses a cross-site state-changing request with 403, and a JSON server
 /// function called with another content type with 415, each with a sentence.
-pub async fn refuse_cross_site(
-    State(policy): State<Arc<EdgePolicy>>,
-    request: Request,
-    next: Next,
-) -> Response {
+#[allow(
+    clippy::result_large_err,
+    reason = "`ValidateRequest` checks return the refusal itself; it is built only on refusal"
+)]
+pub fn refuse_cross_site<B>(policy: &EdgePolicy, request: &Request<B>) -> Result<(), Response> {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
-        return next.run(request).await;
+        return Ok(());
     }
     if !is_same_origin(request.headers(), policy.public_url.origins()) {
-        return refusal(
+        return Err(refusal(
             ErrorKind::Forbidden,
             "This request came from another site, so it was refused. Open the app at its own address and try again.",
-        );
+        ));
     }
     if JSON_INPUT.contains(&request.uri().path()) && !is_json(request.headers()) {
-        return refusal(
+        return Err(refusal(
             ErrorKind::UnsupportedMediaType,
             "This endpoint reads JSON: send the request with content-type: application/json.",
-        );
+        ));
     }
-    next.run(request).await
+    Ok(())
 }
 
 /// Whether the browser headers (if any) say the request comes from one of `origins`.

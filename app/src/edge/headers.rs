@@ -36,12 +36,12 @@ pub async fn security_headers(
         .get(CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
     let csp = if is_page {
-        page_policy(&policy, &nonce)
+        HeaderValue::from_str(&page_policy(&policy, &nonce)).ok()
     } else {
-        NON_PAGE_POLICY.to_string()
+        Some(HeaderValue::from_static(NON_PAGE_POLICY))
     };
     let headers = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(&csp) {
+    if let Some(csp) = csp {
         headers.insert(CONTENT_SECURITY_POLICY, csp);
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

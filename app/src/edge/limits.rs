@@ -11,10 +11,9 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::ConnectInfo;
 use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -90,18 +89,18 @@ impl RateLimits {
     }
 }
 
-/// The middleware: answers 429 once a client address is over the limit of a [`LIMITED`]
-/// endpoint.
-pub async fn rate_limit(
-    State(limits): State<Arc<RateLimits>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The check (installed with `ValidateRequestHeaderLayer::custom`): answers 429 once a client
+/// address is over the limit of a [`LIMITED`] endpoint.
+#[allow(
+    clippy::result_large_err,
+    reason = "`ValidateRequest` checks return the refusal itself; it is built only on refusal"
+)]
+pub fn rate_limit<B>(limits: &RateLimits, request: &Request<B>) -> Result<(), Response> {
     let endpoint = LIMITED
         .iter()
         .position(|path| *path == request.uri().path());
     let (Some(endpoint), true) = (endpoint, request.method() == Method::POST) else {
-        return next.run(request).await;
+        return Ok(());
     };
     let peer = request
         .extensions()
@@ -111,13 +110,12 @@ pub async fn rate_limit(
     let client = limits
         .client(peer, request.headers())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    match limits.limiters[endpoint].check_key(&client) {
-        Ok(()) => next.run(request).await,
-        Err(not_until) => {
+    limits.limiters[endpoint]
+        .check_key(&client)
+        .map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             too_many(wait.as_secs() + 1)
-        }
-    }
+        })
 }
 
 fn too_many(retry_after_seconds: u64) -> Response {

@@ -9,7 +9,7 @@ mod operations;
 pub use forgery::{JSON_INPUT, refuse_cross_site};
 pub use headers::{provide_page_nonce, security_headers};
 pub use limits::{LIMITED, RateLimits, rate_limit};
-pub use operations::{health_routes, with_access_log};
+pub use operations::{AccessLog, access_log, health_routes};
 
 use server::config::{PublicUrl, RateLimitSettings};
 

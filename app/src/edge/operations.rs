@@ -9,7 +9,8 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use axum::routing::get;
 use server::vault::TokenVault;
-use tower_http::trace::TraceLayer;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::{DefaultOnBodyChunk, DefaultOnEos, TraceLayer};
 use tracing::Span;
 
 /// `GET /healthz`: the process answers. `GET /readyz`: the database answers too, else 503.
@@ -37,35 +38,47 @@ pub fn health_routes<S: Clone + Send + Sync + 'static>(vault: Arc<TokenVault>) -
         )
 }
 
-/// Wraps `router` in the access log: a span per request (method, path without its query,
-/// request id) that every log line of the request carries, and one line when it is answered
-/// (status, latency).
-pub fn with_access_log(router: Router) -> Router {
-    router.layer(
-        TraceLayer::new_for_http()
-            .make_span_with(|request: &Request<Body>| {
-                let id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|id| id.to_str().ok())
-                    .unwrap_or("-");
-                // At error level so it is enabled, and its id printed, whatever RUST_LOG says.
-                tracing::error_span!(
-                    "request",
-                    id,
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                )
-            })
-            .on_request(())
-            // The "answered" line already gives the status of a failed request.
-            .on_failure(())
-            .on_response(|response: &Response<Body>, latency: Duration, _: &Span| {
-                tracing::info!(
-                    status = response.status().as_u16(),
-                    ms = latency.as_millis() as u64,
-                    "answered"
-                );
-            }),
+/// The access log: a span per request (method, path without its query, request id) that every
+/// log line of the request carries, and one line when it is answered (status, latency).
+pub type AccessLog = TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    fn(&Request<Body>) -> Span,
+    (),
+    fn(&Response<Body>, Duration, &Span),
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    (),
+>;
+
+/// The [`AccessLog`] layer, to install inside the request-id layers.
+pub fn access_log() -> AccessLog {
+    TraceLayer::new_for_http()
+        .make_span_with(request_span as fn(&Request<Body>) -> Span)
+        .on_request(())
+        // The "answered" line already gives the status of a failed request.
+        .on_failure(())
+        .on_response(log_answer as fn(&Response<Body>, Duration, &Span))
+}
+
+fn request_span(request: &Request<Body>) -> Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("-");
+    // At error level so it is enabled, and its id printed, whatever RUST_LOG says.
+    tracing::error_span!(
+        "request",
+        id,
+        method = %request.method(),
+        path = %request.uri().path(),
     )
+}
+
+fn log_answer(response: &Response<Body>, latency: Duration, _: &Span) {
+    tracing::info!(
+        status = response.status().as_u16(),
+        ms = latency.as_millis() as u64,
+        "answered"
+    );
 }

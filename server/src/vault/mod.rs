@@ -296,6 +296,9 @@ impl TokenVault {
                 let readers = SqlitePoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
+                    // A connection to a local file cannot go stale: skip the ping that sqlx
+                    // sends to a connection's worker thread before lending it out.
+                    .test_before_acquire(false)
                     .connect_with(options.clone())
                     .await?;
                 sqlx::migrate!("./migrations/sqlite").run(&readers).await?;
