@@ -10,8 +10,8 @@ use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use server::vault::{
-    Backend, BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, CryptoError, NewAccount,
-    PendingConnection, TokenVault, VaultError,
+    Backend, BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, CryptoError, DepositStatus,
+    NewAccount, PendingConnection, TokenVault, TransferUpdate, VaultError,
 };
 use sqlx::Row;
 
@@ -837,6 +837,98 @@ async fn idle_users_are_found_and_forgotten_once_empty(shared: TestDb) {
     );
 }
 
+fn transfer_update(
+    transfer_id: &str,
+    user: &str,
+    status: DepositStatus,
+    at: i64,
+) -> TransferUpdate {
+    TransferUpdate {
+        transfer_id: transfer_id.into(),
+        user_id: user.into(),
+        status,
+        symbol: (status == DepositStatus::Reported).then(|| "USDC".into()),
+        network: None,
+        amount: Some("12.50".into()),
+        destination: None,
+        tx_hash: (status == DepositStatus::Succeeded).then(|| "0xabc".into()),
+        at,
+    }
+}
+
+/// The status, symbol and transaction of the user's latest transfer.
+async fn latest_transfer(
+    vault: &TokenVault,
+    user: &str,
+) -> Option<(String, Option<String>, Option<String>)> {
+    let list = vault.transfers_of(user, 10).await.unwrap();
+    list.first()
+        .map(|t| (t.status.clone(), t.symbol.clone(), t.tx_hash.clone()))
+}
+
+async fn transfers_only_move_forward(db: TestDb) {
+    use DepositStatus::*;
+    let vault = db.vault().await;
+    let (user, other) = (new_user(), new_user());
+    let id = new_user();
+    assert!(
+        vault
+            .apply_transfer(&transfer_update(&id, &user, Reported, 1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        vault
+            .apply_transfer(&transfer_update(&id, &user, Succeeded, 3))
+            .await
+            .unwrap()
+    );
+    // A late pending, a second report, a failure after success, another user's claim: recorded
+    // nowhere, applied never.
+    for (update, who) in [
+        (Pending, &user),
+        (Reported, &user),
+        (Failed, &user),
+        (Succeeded, &other),
+    ] {
+        assert!(
+            !vault
+                .apply_transfer(&transfer_update(&id, who, update, 4))
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(
+        latest_transfer(&vault, &user).await,
+        Some((
+            "succeeded".into(),
+            Some("USDC".into()),
+            Some("0xabc".into())
+        ))
+    );
+    assert_eq!(latest_transfer(&vault, &other).await, None);
+}
+
+async fn a_webhook_event_is_stored_once_and_processed_once(db: TestDb) {
+    let vault = db.vault().await;
+    let event = new_user();
+    assert!(vault.record_webhook(&event, "{}", 10).await.unwrap());
+    assert!(!vault.record_webhook(&event, "{}", 11).await.unwrap());
+    let waiting = vault.unprocessed_webhooks(1000).await.unwrap();
+    assert_eq!(waiting.iter().filter(|(id, _)| *id == event).count(), 1);
+    vault.mark_webhook_processed(&event, 12).await.unwrap();
+    let waiting = vault.unprocessed_webhooks(1000).await.unwrap();
+    assert!(!waiting.iter().any(|(id, _)| *id == event));
+    assert_eq!(
+        db.count(
+            "SELECT deliveries FROM webhook_events WHERE event_id = $1",
+            &event
+        )
+        .await,
+        2
+    );
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -865,6 +957,8 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     round_trip,
+    transfers_only_move_forward,
+    a_webhook_event_is_stored_once_and_processed_once,
     idle_users_are_found_and_forgotten_once_empty,
     a_logo_is_stored_once_for_all_the_accounts_it_decorates,
     rotating_the_token_key_keeps_every_token_readable,

@@ -6,6 +6,7 @@ mod error;
 mod money;
 mod portfolio;
 mod types;
+pub mod webhook;
 
 pub use client::{MAX_ANSWER_BYTES, MeshClient, RetryPolicy, Timeouts};
 pub use error::{

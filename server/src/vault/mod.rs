@@ -6,6 +6,7 @@ mod crypto;
 pub mod intake;
 mod leases;
 mod queries;
+mod transfers;
 mod writer;
 
 use std::fmt;
@@ -29,6 +30,7 @@ pub use writer::WriteError;
 
 pub use crypto::{CryptoError, RowIdentity, TOKEN_KEY_LEN, TokenCipher};
 pub use leases::{Leased, RenewedTokens};
+pub use transfers::{DepositStatus, StoredTransfer, TransferUpdate};
 
 /// An access token and its refresh token. Not `Serialize`; `Debug` shows nothing secret.
 pub struct BrokerTokens {

@@ -1,0 +1,253 @@
+//! Deposits and the webhook deliveries that confirm them. A transfer's state only moves forward
+//! (see [`DepositStatus::rank`]); every verified delivery is stored before it is answered, once
+//! per `EventId`, and applied afterwards.
+
+use super::{Store, TokenVault, VaultError};
+
+/// Where a deposit stands, as far as this app knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DepositStatus {
+    /// The browser said Link finished it: a hint, never final.
+    Reported,
+    /// Mesh says it is under way.
+    Pending,
+    /// Mesh says it arrived.
+    Succeeded,
+    /// Mesh says it did not happen.
+    Failed,
+}
+
+impl DepositStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reported => "reported",
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Reads the stored spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Reported, Self::Pending, Self::Succeeded, Self::Failed]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+
+    /// The order states move in: an update applies only to a transfer of a lower rank, so a
+    /// late `pending` never undoes `succeeded`, and a final state is never changed.
+    pub fn rank(self) -> i64 {
+        match self {
+            Self::Reported => 0,
+            Self::Pending => 1,
+            Self::Succeeded | Self::Failed => 2,
+        }
+    }
+}
+
+/// A transfer's new state, with what the reporter knows of it (unknown fields keep their value).
+#[derive(Clone, Debug)]
+pub struct TransferUpdate {
+    /// Mesh's transfer id.
+    pub transfer_id: String,
+    /// The user the transfer belongs to (the link token's `userId`).
+    pub user_id: String,
+    /// The new state.
+    pub status: DepositStatus,
+    /// The asset's symbol.
+    pub symbol: Option<String>,
+    /// The network.
+    pub network: Option<String>,
+    /// The amount, exact decimal text.
+    pub amount: Option<String>,
+    /// The receiving address.
+    pub destination: Option<String>,
+    /// The on-chain transaction.
+    pub tx_hash: Option<String>,
+    /// When (Unix seconds).
+    pub at: i64,
+}
+
+/// A stored transfer.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredTransfer {
+    /// Mesh's transfer id.
+    pub transfer_id: String,
+    /// The state's stored spelling (see [`DepositStatus::parse`]).
+    pub status: String,
+    /// The asset's symbol.
+    pub symbol: Option<String>,
+    /// The network.
+    pub network: Option<String>,
+    /// The amount, exact decimal text.
+    pub amount: Option<String>,
+    /// The receiving address.
+    pub destination: Option<String>,
+    /// The on-chain transaction.
+    pub tx_hash: Option<String>,
+    /// When the state last changed (Unix seconds).
+    pub updated_at: i64,
+}
+
+macro_rules! transfer_queries {
+    ($db:ty) => {
+        use super::{StoredTransfer, TransferUpdate};
+
+        type Pool = sqlx::Pool<$db>;
+
+        pub(super) async fn record_webhook(
+            pool: &Pool,
+            event_id: &str,
+            body: &str,
+            now: i64,
+        ) -> Result<bool, sqlx::Error> {
+            let deliveries: i64 = sqlx::query_scalar(
+                "INSERT INTO webhook_events (event_id, body, received_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (event_id) DO UPDATE \
+                 SET deliveries = webhook_events.deliveries + 1 \
+                 RETURNING deliveries",
+            )
+            .bind(event_id)
+            .bind(body)
+            .bind(now)
+            .fetch_one(pool)
+            .await?;
+            Ok(deliveries == 1)
+        }
+
+        pub(super) async fn unprocessed_webhooks(
+            pool: &Pool,
+            limit: i64,
+        ) -> Result<Vec<(String, String)>, sqlx::Error> {
+            sqlx::query_as(
+                "SELECT event_id, body FROM webhook_events WHERE processed_at IS NULL \
+                 ORDER BY received_at LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+
+        pub(super) async fn mark_webhook_processed(
+            pool: &Pool,
+            event_id: &str,
+            now: i64,
+        ) -> Result<(), sqlx::Error> {
+            sqlx::query("UPDATE webhook_events SET processed_at = $1 WHERE event_id = $2")
+                .bind(now)
+                .bind(event_id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+
+        pub(super) async fn apply_transfer(
+            pool: &Pool,
+            update: &TransferUpdate,
+        ) -> Result<bool, sqlx::Error> {
+            let done = sqlx::query(
+                "INSERT INTO transfers (transfer_id, user_id, status, status_rank, symbol, \
+                 network, amount, destination, tx_hash, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (transfer_id) DO UPDATE SET \
+                 status = excluded.status, status_rank = excluded.status_rank, \
+                 symbol = COALESCE(excluded.symbol, transfers.symbol), \
+                 network = COALESCE(excluded.network, transfers.network), \
+                 amount = COALESCE(excluded.amount, transfers.amount), \
+                 destination = COALESCE(excluded.destination, transfers.destination), \
+                 tx_hash = COALESCE(excluded.tx_hash, transfers.tx_hash), \
+                 updated_at = excluded.updated_at \
+                 WHERE excluded.status_rank > transfers.status_rank \
+                 AND excluded.user_id = transfers.user_id",
+            )
+            .bind(&update.transfer_id)
+            .bind(&update.user_id)
+            .bind(update.status.as_str())
+            .bind(update.status.rank())
+            .bind(&update.symbol)
+            .bind(&update.network)
+            .bind(&update.amount)
+            .bind(&update.destination)
+            .bind(&update.tx_hash)
+            .bind(update.at)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        pub(super) async fn transfers_of(
+            pool: &Pool,
+            user_id: &str,
+            limit: i64,
+        ) -> Result<Vec<StoredTransfer>, sqlx::Error> {
+            sqlx::query_as(
+                "SELECT transfer_id, status, symbol, network, amount, destination, tx_hash, \
+                 updated_at FROM transfers WHERE user_id = $1 \
+                 ORDER BY updated_at DESC, transfer_id LIMIT $2",
+            )
+            .bind(user_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+    };
+}
+
+mod sqlite {
+    transfer_queries!(sqlx::Sqlite);
+}
+
+mod postgres {
+    transfer_queries!(sqlx::Postgres);
+}
+
+/// Dispatches each query to the vault's database.
+macro_rules! on_store {
+    ($vault:expr, $query:ident($($arg:expr),*)) => {
+        match &$vault.store {
+            Store::Sqlite { readers, .. } => sqlite::$query(readers, $($arg),*).await,
+            Store::Postgres(pool) => postgres::$query(pool, $($arg),*).await,
+        }
+    };
+}
+
+impl TokenVault {
+    /// Stores a verified webhook delivery; false when its event was stored before (a retry).
+    pub async fn record_webhook(
+        &self,
+        event_id: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<bool, VaultError> {
+        Ok(on_store!(self, record_webhook(event_id, body, now))?)
+    }
+
+    /// Up to `limit` stored deliveries not yet applied, oldest first: `(event id, body)`.
+    pub async fn unprocessed_webhooks(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, VaultError> {
+        Ok(on_store!(self, unprocessed_webhooks(limit))?)
+    }
+
+    /// Marks a delivery as applied (or as one that never will be).
+    pub async fn mark_webhook_processed(&self, event_id: &str, now: i64) -> Result<(), VaultError> {
+        Ok(on_store!(self, mark_webhook_processed(event_id, now))?)
+    }
+
+    /// Records a transfer's new state unless it already stands at that rank or beyond, or
+    /// belongs to another user; true when applied.
+    pub async fn apply_transfer(&self, update: &TransferUpdate) -> Result<bool, VaultError> {
+        Ok(on_store!(self, apply_transfer(update))?)
+    }
+
+    /// The user's latest `limit` transfers, newest first.
+    pub async fn transfers_of(
+        &self,
+        user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredTransfer>, VaultError> {
+        Ok(on_store!(self, transfers_of(user_id, limit))?)
+    }
+}
