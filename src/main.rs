@@ -95,6 +95,7 @@ async fn run() -> Result<(), String> {
         vault: Arc::new(vault),
         link_settings,
         max_connections_per_user: config.max_connections_per_user,
+        webhook_secret: config.webhook_secret.clone(),
     };
     let edge = EdgePolicy {
         link_frame_src: state

@@ -125,7 +125,8 @@ pub fn spawn_daily_sweep(state: AppState, days: u32) {
     });
 }
 
-fn unix_now() -> i64 {
+/// Now, in Unix seconds.
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64)

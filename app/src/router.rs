@@ -133,7 +133,12 @@ pub fn router(
                 .map_response(finish_response)
                 .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES)),
         );
+    // Routes that another server or the load balancer calls: outside the browser checks.
     crate::edge::health_routes(vault.clone())
+        .merge(crate::webhooks::webhook_routes(
+            state.webhook_secret.clone(),
+            vault.clone(),
+        ))
         .merge(crate::logos::logo_routes(vault))
         .merge(app)
         .layer(

@@ -22,6 +22,9 @@ pub struct AppState {
     pub link_settings: LinkSettings,
     /// Most connections one user may hold (`MAX_CONNECTIONS_PER_USER`).
     pub max_connections_per_user: usize,
+    /// The secret Mesh signs its webhooks with (`MESH_WEBHOOK_SECRET`): without it there is no
+    /// webhook route.
+    pub webhook_secret: Option<secrecy::SecretString>,
 }
 
 /// The [`AppState`] provided by the router (shared: providing it costs a reference count per

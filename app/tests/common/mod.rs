@@ -25,6 +25,8 @@ pub const SECRET: &str = "sk_sandbox_app-test-secret";
 pub const APP_ORIGIN: &str = "https://app.example.com";
 /// The vault key of the test apps.
 pub const TOKEN_KEY: [u8; 32] = [3u8; 32];
+/// The secret the test app verifies Mesh's webhooks with.
+pub const WEBHOOK_SECRET: &str = "whsec-app-test";
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -96,6 +98,7 @@ impl TestApp {
                 emulator_origin: Some(emulator.base_url().origin().ascii_serialization()),
             },
             max_connections_per_user: server::config::DEFAULT_MAX_CONNECTIONS_PER_USER,
+            webhook_secret: Some(SecretString::from(WEBHOOK_SECRET)),
         };
         let session = SessionConfig::new(&[42u8; 64], false).unwrap();
         let options = LeptosOptions::builder()

@@ -130,6 +130,9 @@ pub struct Config {
     pub retention_days: u32,
     /// Most connections one user may hold (`MAX_CONNECTIONS_PER_USER`, default 100).
     pub max_connections_per_user: usize,
+    /// The secret Mesh signs its webhooks with (`MESH_WEBHOOK_SECRET`); without it the webhook
+    /// route is absent.
+    pub webhook_secret: Option<SecretString>,
 }
 
 /// Per-client-address limits (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`, `TRUSTED_PROXIES`).
@@ -487,7 +490,10 @@ impl Config {
             DEFAULT_MAX_CONNECTIONS_PER_USER,
         )?;
 
+        let webhook_secret = env.var("MESH_WEBHOOK_SECRET").map(SecretString::from);
+
         Ok(Config {
+            webhook_secret,
             public_url,
             rate_limit,
             retention_days,
