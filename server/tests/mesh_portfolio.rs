@@ -4,7 +4,6 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use base64::Engine;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -69,25 +68,11 @@ async fn connect(
         .await
         .unwrap()
         .link_token;
-    let url = String::from_utf8(
-        base64::engine::general_purpose::STANDARD
-            .decode(token)
-            .unwrap(),
-    )
-    .unwrap();
-    let page = reqwest::get(url).await.unwrap().text().await.unwrap();
-    let start = page.find("\"session\":\"").unwrap() + 11;
-    let session = &page[start..start + 32];
-    let body: Value = post(
-        emulator,
-        &format!("/_link/{session}/sign-in"),
-        json!({"brokerType": broker, "username": "Mesh", "password": "Pass123", "hostOrigin": HOST}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let account = &body["payload"]["accountTokens"][0];
+    let payload = emulator
+        .connect_through_link(&token, broker, HOST)
+        .await
+        .unwrap();
+    let account = &payload["accountTokens"][0];
     let secret = |v: &Value| v.as_str().map(|s| SecretString::from(s.to_string()));
     (
         secret(&account["accessToken"]).unwrap(),

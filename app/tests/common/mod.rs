@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
 
 use app::edge::EdgePolicy;
 use app::error::AppError;
@@ -216,24 +215,10 @@ impl TestApp {
 /// `save_connection` takes, as the page would post it.
 pub async fn payload_from_emulated_link(app: &TestApp, broker: &str) -> serde_json::Value {
     let token: String = app.call("create_link_token").await.json().await.unwrap();
-    let url = String::from_utf8(
-        base64::engine::general_purpose::STANDARD
-            .decode(token)
-            .unwrap(),
-    )
-    .unwrap();
-    let page = reqwest::get(url).await.unwrap().text().await.unwrap();
-    let start = page.find("\"session\":\"").unwrap() + 11;
-    let session = &page[start..start + 32];
-    let body: serde_json::Value = app
-        .http
-        .post(app.emulator.base_url().join(&format!("/_link/{session}/sign-in")).unwrap())
-        .json(&serde_json::json!({"brokerType": broker, "username": "Mesh", "password": "Pass123", "hostOrigin": "http://127.0.0.1:3000"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let payload = app
+        .emulator
+        .connect_through_link(&token, broker, "http://127.0.0.1:3000")
         .await
         .unwrap();
-    serde_json::json!({ "payload": { "accessToken": body["payload"] } })
+    serde_json::json!({ "payload": { "accessToken": payload } })
 }

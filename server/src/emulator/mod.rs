@@ -33,6 +33,57 @@ impl RunningEmulator {
         emulator_base_url(self.addr)
     }
 
+    /// Connects `broker` through the emulated Link as a user would (opens the page of
+    /// `link_token`, signs in as `Mesh`/`Pass123` for `host_origin`), and returns the
+    /// `brokerageAccountAccessToken` payload the page would post to the host. For tests and
+    /// scripts that need a real connection without a browser.
+    pub async fn connect_through_link(
+        &self,
+        link_token: &str,
+        broker: &str,
+        host_origin: &str,
+    ) -> Result<serde_json::Value, String> {
+        use base64::Engine as _;
+        let url = base64::engine::general_purpose::STANDARD
+            .decode(link_token)
+            .ok()
+            .and_then(|url| String::from_utf8(url).ok())
+            .ok_or("the link token is not a Base64 URL")?;
+        let http = reqwest::Client::new();
+        let page = http
+            .get(url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|error| error.to_string())?
+            .text()
+            .await
+            .map_err(|error| error.to_string())?;
+        let session = page
+            .split_once("\"session\":\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(session, _)| session)
+            .ok_or("the Link page holds no session")?;
+        let sign_in = self
+            .base_url()
+            .join(&format!("/_link/{session}/sign-in"))
+            .map_err(|error| error.to_string())?;
+        let body: serde_json::Value = http
+            .post(sign_in)
+            .json(&serde_json::json!({
+                "brokerType": broker, "username": "Mesh", "password": "Pass123",
+                "hostOrigin": host_origin,
+            }))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|error| error.to_string())?
+            .json()
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok(body["payload"].clone())
+    }
+
     /// Stops serving.
     pub fn stop(self) {
         self.task.abort();

@@ -189,21 +189,7 @@ impl TokenVault {
             refresh_token,
             refresh_failures,
         } = leased;
-        let identity = |field| RowIdentity {
-            user_id: &user_id,
-            broker_type: &row.broker_type,
-            account_id: &row.account_id,
-            field,
-        };
-        let open = |sealed: Option<Vec<u8>>, field| {
-            sealed
-                .map(|sealed| self.cipher.open(&key_id, &sealed, identity(field)))
-                .transpose()
-        };
-        let tokens = StoredTokens {
-            access_token: open(access_token, "access")?,
-            refresh_token: open(refresh_token, "refresh")?,
-        };
+        let tokens = self.open_tokens(&user_id, &row, &key_id, (access_token, refresh_token))?;
         Ok(Leased {
             connection: Connection::from(row),
             user_id,

@@ -626,22 +626,34 @@ impl TokenVault {
         else {
             return Ok(None);
         };
-        let identity = |field| RowIdentity {
-            user_id,
-            broker_type: &row.broker_type,
-            account_id: &row.account_id,
-            field,
-        };
+        let tokens = self.open_tokens(user_id, &row, &key_id, (access_token, refresh_token))?;
+        Ok(Some((Connection::from(row), tokens)))
+    }
+
+    /// Decrypts a row's sealed access and refresh tokens, each bound to the row it was sealed
+    /// for (user, broker, account, field).
+    fn open_tokens(
+        &self,
+        user_id: &str,
+        row: &StoredRow,
+        key_id: &str,
+        (access_token, refresh_token): SealedPair,
+    ) -> Result<StoredTokens, VaultError> {
         let open = |sealed: Option<Vec<u8>>, field| {
+            let identity = RowIdentity {
+                user_id,
+                broker_type: &row.broker_type,
+                account_id: &row.account_id,
+                field,
+            };
             sealed
-                .map(|sealed| self.cipher.open(&key_id, &sealed, identity(field)))
+                .map(|sealed| self.cipher.open(key_id, &sealed, identity))
                 .transpose()
         };
-        let tokens = StoredTokens {
+        Ok(StoredTokens {
             access_token: open(access_token, "access")?,
             refresh_token: open(refresh_token, "refresh")?,
-        };
-        Ok(Some((Connection::from(row), tokens)))
+        })
     }
 
     /// Deletes the user's connection `id`; false when there is none.
