@@ -35,6 +35,10 @@ pub const MAX_DELIVERY_AGE_SECONDS: i64 = 300;
 /// database error on the first try).
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
+/// How long the applying task waits after a new delivery, so a burst is applied as one batch
+/// (one commit) instead of competing with the burst's own inserts.
+const GATHER_FOR: Duration = Duration::from_millis(50);
+
 struct Receiver {
     secret: SecretString,
     vault: Arc<TokenVault>,
@@ -128,14 +132,14 @@ async fn apply_stored_forever(vault: Arc<TokenVault>, wake: Arc<Notify>) {
     loop {
         apply_stored(&vault).await;
         tokio::select! {
-            () = wake.notified() => {}
+            () = wake.notified() => tokio::time::sleep(GATHER_FOR).await,
             () = tokio::time::sleep(SWEEP_EVERY) => {}
         }
     }
 }
 
-/// Applies every stored delivery not yet applied; returns how many were marked done. A
-/// database error stops the pass (the next one tries again).
+/// Applies every stored delivery not yet applied, a batch per transaction; returns how many were
+/// marked done. A database error stops the pass (the next one tries again).
 pub async fn apply_stored(vault: &TokenVault) -> usize {
     const BATCH: i64 = 100;
     let mut done = 0;
@@ -148,21 +152,15 @@ pub async fn apply_stored(vault: &TokenVault) -> usize {
                 return done;
             }
         };
-        for (event_id, body) in batch {
-            let applied = match transfer_update(&body) {
-                Some(update) => vault.apply_transfer(&update).await.map(|_| ()),
-                None => Ok(()),
-            };
-            let marked = match applied {
-                Ok(()) => vault.mark_webhook_processed(&event_id, unix_now()).await,
-                Err(error) => Err(error),
-            };
-            if let Err(error) = marked {
-                tracing::error!(%error, event = %event_id, "could not apply a webhook");
-                return done;
-            }
-            done += 1;
+        let events: Vec<_> = batch
+            .into_iter()
+            .map(|(event_id, body)| (event_id, transfer_update(&body)))
+            .collect();
+        if let Err(error) = vault.apply_webhooks(&events, unix_now()).await {
+            tracing::error!(%error, "could not apply stored webhooks");
+            return done;
         }
+        done += events.len();
     }
 }
 

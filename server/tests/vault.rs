@@ -916,7 +916,10 @@ async fn a_webhook_event_is_stored_once_and_processed_once(db: TestDb) {
     assert!(!vault.record_webhook(&event, "{}", 11).await.unwrap());
     let waiting = vault.unprocessed_webhooks(1000).await.unwrap();
     assert_eq!(waiting.iter().filter(|(id, _)| *id == event).count(), 1);
-    vault.mark_webhook_processed(&event, 12).await.unwrap();
+    vault
+        .apply_webhooks(&[(event.clone(), None)], 12)
+        .await
+        .unwrap();
     let waiting = vault.unprocessed_webhooks(1000).await.unwrap();
     assert!(!waiting.iter().any(|(id, _)| *id == event));
     assert_eq!(

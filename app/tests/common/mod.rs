@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-
 use app::edge::EdgePolicy;
 use app::error::AppError;
 use app::model::{LinkSettings, MeshMode};

@@ -95,6 +95,7 @@ macro_rules! transfer_queries {
         use super::{StoredTransfer, TransferUpdate};
 
         type Pool = sqlx::Pool<$db>;
+        type Connection = <$db as sqlx::Database>::Connection;
 
         pub(super) async fn record_webhook(
             pool: &Pool,
@@ -129,21 +130,45 @@ macro_rules! transfer_queries {
             .await
         }
 
-        pub(super) async fn mark_webhook_processed(
-            pool: &Pool,
+        async fn mark_webhook_processed(
+            conn: &mut Connection,
             event_id: &str,
             now: i64,
         ) -> Result<(), sqlx::Error> {
             sqlx::query("UPDATE webhook_events SET processed_at = $1 WHERE event_id = $2")
                 .bind(now)
                 .bind(event_id)
-                .execute(pool)
+                .execute(conn)
                 .await?;
             Ok(())
         }
 
+        /// Applies each stored event's update (if any) and marks it processed, all in one
+        /// transaction: one commit for a whole batch.
+        pub(super) async fn apply_webhooks(
+            pool: &Pool,
+            events: &[(String, Option<TransferUpdate>)],
+            now: i64,
+        ) -> Result<(), sqlx::Error> {
+            let mut transaction = pool.begin().await?;
+            for (event_id, update) in events {
+                if let Some(update) = update {
+                    apply(&mut transaction, update).await?;
+                }
+                mark_webhook_processed(&mut transaction, event_id, now).await?;
+            }
+            transaction.commit().await
+        }
+
         pub(super) async fn apply_transfer(
             pool: &Pool,
+            update: &TransferUpdate,
+        ) -> Result<bool, sqlx::Error> {
+            apply(&mut *pool.acquire().await?, update).await
+        }
+
+        async fn apply(
+            conn: &mut Connection,
             update: &TransferUpdate,
         ) -> Result<bool, sqlx::Error> {
             let done = sqlx::query(
@@ -171,7 +196,7 @@ macro_rules! transfer_queries {
             .bind(&update.destination)
             .bind(&update.tx_hash)
             .bind(update.at)
-            .execute(pool)
+            .execute(conn)
             .await?;
             Ok(done.rows_affected() > 0)
         }
@@ -231,9 +256,14 @@ impl TokenVault {
         Ok(on_store!(self, unprocessed_webhooks(limit))?)
     }
 
-    /// Marks a delivery as applied (or as one that never will be).
-    pub async fn mark_webhook_processed(&self, event_id: &str, now: i64) -> Result<(), VaultError> {
-        Ok(on_store!(self, mark_webhook_processed(event_id, now))?)
+    /// Applies stored deliveries, each with its update (none for a state this app does not act
+    /// on), and marks them processed, in one transaction.
+    pub async fn apply_webhooks(
+        &self,
+        events: &[(String, Option<TransferUpdate>)],
+        now: i64,
+    ) -> Result<(), VaultError> {
+        Ok(on_store!(self, apply_webhooks(events, now))?)
     }
 
     /// Records a transfer's new state unless it already stands at that rank or beyond, or
