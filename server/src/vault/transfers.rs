@@ -2,6 +2,7 @@
 //! (see [`DepositStatus::rank`]); every verified delivery is stored before it is answered, once
 //! per `EventId`, and applied afterwards.
 
+use super::writer::WebhookDelivery;
 use super::{Store, TokenVault, VaultError};
 
 /// Where a deposit stands, as far as this app knows.
@@ -97,8 +98,8 @@ macro_rules! transfer_queries {
         type Pool = sqlx::Pool<$db>;
         type Connection = <$db as sqlx::Database>::Connection;
 
-        pub(super) async fn record_webhook(
-            pool: &Pool,
+        pub(in crate::vault) async fn record_webhook(
+            conn: &mut Connection,
             event_id: &str,
             body: &str,
             now: i64,
@@ -112,7 +113,7 @@ macro_rules! transfer_queries {
             .bind(event_id)
             .bind(body)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_one(conn)
             .await?;
             Ok(deliveries == 1)
         }
@@ -219,7 +220,7 @@ macro_rules! transfer_queries {
     };
 }
 
-mod sqlite {
+pub(super) mod sqlite {
     transfer_queries!(sqlx::Sqlite);
 }
 
@@ -245,7 +246,21 @@ impl TokenVault {
         body: &str,
         now: i64,
     ) -> Result<bool, VaultError> {
-        Ok(on_store!(self, record_webhook(event_id, body, now))?)
+        Ok(match &self.store {
+            // In the writer's next group commit: a burst of deliveries shares one fsync.
+            Store::Sqlite { writer, .. } => {
+                writer
+                    .record_webhook(WebhookDelivery {
+                        event_id: event_id.into(),
+                        body: body.into(),
+                        now,
+                    })
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                postgres::record_webhook(&mut *pool.acquire().await?, event_id, body, now).await?
+            }
+        })
     }
 
     /// Up to `limit` stored deliveries not yet applied, oldest first: `(event id, body)`.

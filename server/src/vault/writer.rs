@@ -1,21 +1,35 @@
 //! SQLite's single writer with group commit. SQLite lets one transaction write at a time, so
-//! concurrent saves each waiting for the lock and for their own fsync queue up. Instead one task
-//! owns a write connection: it takes every save waiting, writes each in its own savepoint (one
-//! bad save does not undo the others), commits once, and only then answers each caller. A save
-//! is still acknowledged only after the commit that holds it (`synchronous=FULL`).
+//! concurrent writes each waiting for the lock and for their own fsync queue up. Instead one task
+//! owns a write connection: it takes every write waiting (connection saves and webhook
+//! deliveries, the two that come in bursts), writes each in its own savepoint (one bad write does
+//! not undo the others), commits once, and only then answers each caller. A write is still
+//! acknowledged only after the commit that holds it (`synchronous=FULL`).
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection, Error};
 use tokio::sync::{mpsc, oneshot};
 
 use super::queries::{Save, StoredRow, sqlite};
+use super::transfers::sqlite as transfers;
 
 /// Most saves committed together; more wait for the next commit.
 const MAX_BATCH: usize = 256;
 /// Saves that may wait for the writer before callers wait to hand theirs over.
 const QUEUE: usize = 1024;
 
-type Reply = oneshot::Sender<Result<Vec<StoredRow>, WriteError>>;
+/// A verified webhook delivery to store (see `TokenVault::record_webhook`).
+#[derive(Debug)]
+pub(crate) struct WebhookDelivery {
+    pub event_id: String,
+    pub body: String,
+    pub now: i64,
+}
+
+/// One write and where its result goes.
+enum Job {
+    Save(Save, oneshot::Sender<Result<Vec<StoredRow>, WriteError>>),
+    Webhook(WebhookDelivery, oneshot::Sender<Result<bool, WriteError>>),
+}
 
 /// Why a save handed to the writer failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +48,7 @@ pub enum WriteError {
 /// A handle to the writer task; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct SqliteWriter {
-    queue: mpsc::Sender<(Save, Reply)>,
+    queue: mpsc::Sender<Job>,
 }
 
 impl SqliteWriter {
@@ -49,54 +63,98 @@ impl SqliteWriter {
     /// Stores `save` in the next group commit; answers once that commit is durable.
     pub async fn save(&self, save: Save) -> Result<Vec<StoredRow>, WriteError> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((save, reply))
-            .await
-            .map_err(|_| WriteError::Stopped)?;
+        self.hand_over(Job::Save(save, reply)).await?;
         answer.await.unwrap_or(Err(WriteError::Stopped))
+    }
+
+    /// Stores a webhook delivery in the next group commit; true when its event is new.
+    pub(crate) async fn record_webhook(
+        &self,
+        delivery: WebhookDelivery,
+    ) -> Result<bool, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.hand_over(Job::Webhook(delivery, reply)).await?;
+        answer.await.unwrap_or(Err(WriteError::Stopped))
+    }
+
+    async fn hand_over(&self, job: Job) -> Result<(), WriteError> {
+        self.queue.send(job).await.map_err(|_| WriteError::Stopped)
     }
 }
 
 /// The writer loop: runs until every handle is dropped.
-async fn run(mut connection: SqliteConnection, mut jobs: mpsc::Receiver<(Save, Reply)>) {
+async fn run(mut connection: SqliteConnection, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcome = write_batch(&mut connection, &batch).await;
-        match outcome {
+        match write_batch(&mut connection, &batch).await {
             Ok(results) => {
-                for ((_, reply), result) in batch.drain(..).zip(results) {
-                    // A caller that gave up no longer listens; its save is stored all the same.
-                    let _ = reply.send(result);
+                for (job, result) in batch.drain(..).zip(results) {
+                    // A caller that gave up no longer listens; its write is stored all the same.
+                    match (job, result) {
+                        (Job::Save(_, reply), Written::Save(result)) => {
+                            let _ = reply.send(result);
+                        }
+                        (Job::Webhook(_, reply), Written::Webhook(result)) => {
+                            let _ = reply.send(result);
+                        }
+                        _ => unreachable!("write_batch answers each job in kind"),
+                    }
                 }
             }
             Err(error) => {
-                tracing::error!(%error, saves = batch.len(), "a group commit failed");
-                for (_, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(WriteError::Commit(error.to_string())));
+                tracing::error!(%error, writes = batch.len(), "a group commit failed");
+                let failed = || WriteError::Commit(error.to_string());
+                for job in batch.drain(..) {
+                    match job {
+                        Job::Save(_, reply) => drop(reply.send(Err(failed()))),
+                        Job::Webhook(_, reply) => drop(reply.send(Err(failed()))),
+                    }
                 }
             }
         }
     }
 }
 
-/// Writes each save in its own savepoint inside one transaction, then commits. The outer
-/// error means nothing was committed.
+/// What one job wrote.
+enum Written {
+    Save(Result<Vec<StoredRow>, WriteError>),
+    Webhook(Result<bool, WriteError>),
+}
+
+/// Writes each job in its own savepoint inside one transaction, then commits. The outer error
+/// means nothing was committed.
 async fn write_batch(
     connection: &mut SqliteConnection,
-    batch: &[(Save, Reply)],
-) -> Result<Vec<Result<Vec<StoredRow>, WriteError>>, Error> {
+    batch: &[Job],
+) -> Result<Vec<Written>, Error> {
     let mut transaction = connection.begin().await?;
     let mut results = Vec::with_capacity(batch.len());
-    for (save, _) in batch {
+    for job in batch {
         let mut savepoint = transaction.begin().await?;
-        match sqlite::save(&mut savepoint, save).await {
-            Ok(rows) => {
+        let written = match job {
+            Job::Save(save, _) => sqlite::save(&mut savepoint, save)
+                .await
+                .map(|rows| Written::Save(Ok(rows))),
+            Job::Webhook(delivery, _) => transfers::record_webhook(
+                &mut savepoint,
+                &delivery.event_id,
+                &delivery.body,
+                delivery.now,
+            )
+            .await
+            .map(|first| Written::Webhook(Ok(first))),
+        };
+        match written {
+            Ok(written) => {
                 savepoint.commit().await?;
-                results.push(Ok(rows));
+                results.push(written);
             }
             Err(error) => {
                 savepoint.rollback().await?;
-                results.push(Err(WriteError::Save(error)));
+                results.push(match job {
+                    Job::Save(..) => Written::Save(Err(WriteError::Save(error))),
+                    Job::Webhook(..) => Written::Webhook(Err(WriteError::Save(error))),
+                });
             }
         }
     }
