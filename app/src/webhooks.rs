@@ -23,7 +23,7 @@ use tokio::sync::Notify;
 use crate::retention::unix_now;
 
 /// The path Mesh's dashboard is given (after the app's public URL).
-pub const WEBHOOK_PATH: &str = "/webhooks/mesh";
+pub use server::config::emulator_settings::WEBHOOK_PATH;
 
 /// The largest delivery accepted (Mesh's events are a few hundred bytes).
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;

@@ -17,6 +17,7 @@ async fn start() -> (RunningEmulator, MeshClient) {
         client_secret: SecretString::from("secret"),
         allowed_origins: vec![HOST.into()],
         token_ttl: server::config::emulator_settings::DEFAULT_TOKEN_TTL,
+        webhook: None,
     })
     .await
     .unwrap();

@@ -18,6 +18,7 @@ async fn start_emulator() -> RunningEmulator {
         client_secret: SecretString::from(SECRET),
         allowed_origins: vec!["http://127.0.0.1:3000".into()],
         token_ttl: server::config::emulator_settings::DEFAULT_TOKEN_TTL,
+        webhook: None,
     })
     .await
     .expect("emulator starts")

@@ -21,6 +21,7 @@ async fn start() -> (RunningEmulator, MeshClient) {
         client_secret: SecretString::from("secret"),
         allowed_origins: vec![HOST.into()],
         token_ttl: TTL,
+        webhook: None,
     })
     .await
     .unwrap();

@@ -907,6 +907,34 @@ async fn transfers_only_move_forward(db: TestDb) {
         ))
     );
     assert_eq!(latest_transfer(&vault, &other).await, None);
+    assert!(!vault.open_transfers(1000).await.unwrap().contains(&id));
+}
+
+async fn mesh_overrules_a_report_made_by_another_user(db: TestDb) {
+    use DepositStatus::*;
+    let vault = db.vault().await;
+    let (squatter, owner) = (new_user(), new_user());
+    let id = new_user();
+    // Anyone can report any transfer id from a browser: it stays theirs only until Mesh speaks.
+    assert!(
+        vault
+            .apply_transfer(&transfer_update(&id, &squatter, Reported, 1))
+            .await
+            .unwrap()
+    );
+    assert!(vault.open_transfers(1000).await.unwrap().contains(&id));
+    assert!(
+        vault
+            .apply_transfer(&transfer_update(&id, &owner, Pending, 2))
+            .await
+            .unwrap()
+    );
+    assert_eq!(latest_transfer(&vault, &squatter).await, None);
+    assert_eq!(
+        latest_transfer(&vault, &owner).await.map(|t| t.0),
+        Some("pending".into())
+    );
+    assert!(vault.open_transfers(1000).await.unwrap().contains(&id));
 }
 
 async fn a_webhook_event_is_stored_once_and_processed_once(db: TestDb) {
@@ -961,6 +989,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     round_trip,
     transfers_only_move_forward,
+    mesh_overrules_a_report_made_by_another_user,
     a_webhook_event_is_stored_once_and_processed_once,
     idle_users_are_found_and_forgotten_once_empty,
     a_logo_is_stored_once_for_all_the_accounts_it_decorates,

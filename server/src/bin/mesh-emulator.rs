@@ -31,6 +31,12 @@ struct Args {
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, env = "MESH_EMULATOR_TOKEN_TTL", default_value_t = settings::DEFAULT_TOKEN_TTL.as_secs())]
     token_ttl: u64,
+    /// Where to deliver signed transfer webhooks (none when unset).
+    #[arg(long, env = "MESH_EMULATOR_WEBHOOK_URL")]
+    webhook_url: Option<url::Url>,
+    /// The secret webhooks are signed with (needed with a webhook URL).
+    #[arg(long, env = "MESH_EMULATOR_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
 }
 
 #[tokio::main]
@@ -48,12 +54,24 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let webhook = match (args.webhook_url, args.webhook_secret) {
+        (Some(url), Some(secret)) => Some(settings::EmulatorWebhook {
+            url,
+            secret: SecretString::from(secret),
+        }),
+        (None, _) => None,
+        (Some(_), None) => {
+            eprintln!("error: --webhook-url needs --webhook-secret (MESH_EMULATOR_WEBHOOK_SECRET)");
+            std::process::exit(2);
+        }
+    };
     let settings = EmulatorSettings {
         addr: args.addr,
         client_id: args.client_id,
         client_secret: SecretString::from(args.client_secret),
         allowed_origins,
         token_ttl: std::time::Duration::from_secs(args.token_ttl.max(1)),
+        webhook,
     };
     // `spawn` logs the address it listens on.
     let running = match emulator::spawn(settings).await {

@@ -36,11 +36,43 @@ pub struct EmulatorSettings {
     pub allowed_origins: Vec<String>,
     /// Lifetime of issued access tokens (`MESH_EMULATOR_TOKEN_TTL`, seconds).
     pub token_ttl: Duration,
+    /// Where the emulator sends signed transfer webhooks, if anywhere.
+    pub webhook: Option<EmulatorWebhook>,
 }
 
+/// Where and how the emulator delivers transfer webhooks (Mesh's dashboard setting).
+#[derive(Clone, Debug)]
+pub struct EmulatorWebhook {
+    /// `MESH_EMULATOR_WEBHOOK_URL`; in the app it defaults to the app's own receiver.
+    pub url: Url,
+    /// `MESH_EMULATOR_WEBHOOK_SECRET`; in the app it defaults to `MESH_WEBHOOK_SECRET`, or to a
+    /// random secret the app is given too.
+    pub secret: SecretString,
+}
+
+/// The path of the app's webhook receiver, which the emulator in the app delivers to.
+pub const WEBHOOK_PATH: &str = "/webhooks/mesh";
+
 impl EmulatorSettings {
-    /// Settings from `MESH_EMULATOR_*` variables; `app_origin` is allowed when none are listed.
+    /// Settings from `MESH_EMULATOR_*` variables; `app_origin` is allowed when none are listed,
+    /// and receives the webhooks unless `MESH_EMULATOR_WEBHOOK_URL` says otherwise (`off`: none).
     pub fn from_env(env: &impl VarSource, app_origin: &str) -> Result<Self, ConfigError> {
+        let webhook_url = match env.var("MESH_EMULATOR_WEBHOOK_URL") {
+            Some(off) if off.trim().eq_ignore_ascii_case("off") => None,
+            Some(url) => Some(parse_http_url("MESH_EMULATOR_WEBHOOK_URL", &url)?),
+            None => Some(parse_http_url(
+                "MESH_EMULATOR_WEBHOOK_URL",
+                &format!("{}{WEBHOOK_PATH}", app_origin.trim_end_matches('/')),
+            )?),
+        };
+        let webhook = webhook_url.map(|url| EmulatorWebhook {
+            url,
+            secret: SecretString::from(
+                env.var("MESH_EMULATOR_WEBHOOK_SECRET")
+                    .or_else(|| env.var("MESH_WEBHOOK_SECRET"))
+                    .unwrap_or_else(random_secret),
+            ),
+        });
         let addr = parse_addr(
             "MESH_EMULATOR_ADDR",
             &env.var("MESH_EMULATOR_ADDR")
@@ -65,6 +97,7 @@ impl EmulatorSettings {
                 "MESH_EMULATOR_TOKEN_TTL",
                 DEFAULT_TOKEN_TTL.as_secs(),
             )?),
+            webhook,
         })
     }
 
@@ -80,6 +113,12 @@ impl EmulatorSettings {
     pub fn base_url(&self) -> Url {
         emulator_base_url(self.addr)
     }
+}
+
+/// A webhook secret for this process only, when none is configured.
+fn random_secret() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
 }
 
 /// Parses a comma-separated list of origins (`scheme://host[:port]`).

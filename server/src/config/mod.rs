@@ -10,10 +10,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use url::Url;
 
+mod deposits;
 pub mod emulator_settings;
 
 use crate::vault::{Backend, TOKEN_KEY_LEN};
-pub use emulator_settings::{EmulatorSettings, emulator_base_url};
+pub use deposits::{DepositAddress, EMULATED_DEPOSIT_ADDRESSES, parse_deposit_addresses};
+pub use emulator_settings::{EmulatorSettings, EmulatorWebhook, emulator_base_url};
 
 /// Mesh's production API host.
 pub const PRODUCTION_API_URL: &str = "https://integration-api.meshconnect.com";
@@ -133,6 +135,10 @@ pub struct Config {
     /// The secret Mesh signs its webhooks with (`MESH_WEBHOOK_SECRET`); without it the webhook
     /// route is absent.
     pub webhook_secret: Option<SecretString>,
+    /// Where deposits go (`DEPOSIT_ADDRESSES`); empty means no deposit page.
+    pub deposit_addresses: Vec<DepositAddress>,
+    /// True when the addresses are the emulator's stand-ins (emulator mode, none configured).
+    pub deposit_addresses_emulated: bool,
 }
 
 /// Per-client-address limits (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`, `TRUSTED_PROXIES`).
@@ -332,6 +338,12 @@ pub enum ConfigError {
         "PUBLIC_URL is required when MESH_ENV=production: set it to the https:// address users open (for example https://app.example.com), so requests from other sites can be refused"
     )]
     PublicUrlRequired,
+    /// `DEPOSIT_ADDRESSES` entries that cannot be used, one sentence each.
+    #[error(
+        "DEPOSIT_ADDRESSES has entries that cannot be used:\n  - {}",
+        .0.join("\n  - ")
+    )]
+    DepositAddresses(Vec<String>),
     /// A variable that must not be empty.
     #[error("{0} must not be empty")]
     Empty(&'static str),
@@ -490,10 +502,28 @@ impl Config {
             DEFAULT_MAX_CONNECTIONS_PER_USER,
         )?;
 
-        let webhook_secret = env.var("MESH_WEBHOOK_SECRET").map(SecretString::from);
+        // In emulator mode the emulator signs its webhooks to this app with the same secret.
+        let webhook_secret = env
+            .var("MESH_WEBHOOK_SECRET")
+            .map(SecretString::from)
+            .or_else(|| {
+                emulator
+                    .as_ref()
+                    .and_then(|e| e.webhook.as_ref())
+                    .map(|webhook| webhook.secret.clone())
+            });
+        let (deposit_addresses, deposit_addresses_emulated) =
+            match (env.var("DEPOSIT_ADDRESSES"), &emulator) {
+                (Some(list), _) => (parse_deposit_addresses(&list), false),
+                (None, Some(_)) => (parse_deposit_addresses(EMULATED_DEPOSIT_ADDRESSES), true),
+                (None, None) => (Ok(Vec::new()), false),
+            };
+        let deposit_addresses = deposit_addresses.map_err(ConfigError::DepositAddresses)?;
 
         Ok(Config {
             webhook_secret,
+            deposit_addresses,
+            deposit_addresses_emulated,
             public_url,
             rate_limit,
             retention_days,

@@ -18,6 +18,7 @@ use super::brokers::Broker;
 use super::portfolio;
 use super::state::{EmulatorState, lock};
 use super::tokens::{Grant, REFRESH_TTL, Refusal};
+use crate::mesh::{Network, TransferOptions};
 
 /// Longest `userId` Mesh accepts (`GetLinkTokenRequest.userId.maxLength` in Mesh's spec); the
 /// emulator keeps its own copy so a mistake in the client cannot hide here.
@@ -59,12 +60,13 @@ fn bad_request(error_type: &str, message: &str) -> Response {
     envelope_error(StatusCode::BAD_REQUEST, "badRequest", error_type, message)
 }
 
-fn ok(content: Value) -> Response {
+/// A 200 `ok` envelope around `content`.
+pub fn ok(content: Value) -> Response {
     axum::Json(json!({ "status": "ok", "message": "", "content": content })).into_response()
 }
 
 /// Mesh answers 401 with an empty body when the key pair is wrong or missing.
-fn authorized(state: &EmulatorState, headers: &HeaderMap) -> bool {
+pub fn authorized(state: &EmulatorState, headers: &HeaderMap) -> bool {
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
     header("x-client-id") == Some(state.settings.client_id.as_str())
         && header("x-client-secret") == Some(state.settings.client_secret.expose_secret())
@@ -74,12 +76,12 @@ fn authorized(state: &EmulatorState, headers: &HeaderMap) -> bool {
 /// `additionalProperties: false` says.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[allow(dead_code)] // Fields are accepted for fidelity; the emulator acts on userId only.
+#[allow(dead_code)] // Fields are accepted for fidelity; the emulator acts on userId and transferOptions.
 struct GetLinkTokenRequest {
     user_id: Option<String>,
     broker_type: Option<Value>,
     restrict_multiple_accounts: Option<bool>,
-    transfer_options: Option<Value>,
+    transfer_options: Option<TransferOptions>,
     integration_id: Option<String>,
     disable_api_key_generation: Option<bool>,
     verify_wallet_options: Option<Value>,
@@ -108,13 +110,46 @@ async fn link_token(
         }
         _ => return bad_request("missingField", "UserId is required"),
     };
-    let code = state.issue_link_session(user_id);
+    if let Some(options) = &request.transfer_options
+        && let Err(problem) = check_transfer_options(options)
+    {
+        return bad_request("invalidField", problem);
+    }
+    let code = state.issue_link_session(user_id, request.transfer_options);
     let link_url = format!(
         "{}b2b-iframe/{}/broker-connect?auth_code={code}",
         state.settings.base_url(),
         state.settings.client_id
     );
     ok(json!({ "linkToken": BASE64.encode(link_url) }))
+}
+
+/// What Mesh would refuse in `transferOptions`: no destination, an unknown network, a blank
+/// symbol or address, an over-long `transactionId`, or no amount at all.
+fn check_transfer_options(options: &TransferOptions) -> Result<(), &'static str> {
+    if options.to_addresses.is_empty() {
+        return Err("TransferOptions.ToAddresses must not be empty");
+    }
+    for to in &options.to_addresses {
+        if Network::find(&to.network_id).is_none() {
+            return Err("TransferOptions.ToAddresses: unknown NetworkId");
+        }
+        if to.symbol.trim().is_empty() || to.address.trim().is_empty() {
+            return Err("TransferOptions.ToAddresses: Symbol and Address are required");
+        }
+    }
+    if options
+        .transaction_id
+        .as_ref()
+        .is_some_and(|id| id.chars().count() > 128)
+    {
+        return Err("TransferOptions.TransactionId must be at most 128 characters");
+    }
+    if options.amount_in_fiat.is_none() && options.to_addresses.iter().any(|to| to.amount.is_none())
+    {
+        return Err("TransferOptions needs AmountInFiat or an Amount for every address");
+    }
+    Ok(())
 }
 
 /// `BrokerBaseRequest`: the body of `DELETE /api/v1/account`.

@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use super::brokers::{self, Broker, SANDBOX_MFA_CODE, SANDBOX_PASSWORD};
 use super::state::{EmulatorState, RedeemError, lock};
 use super::tokens::{Grant, Pair};
+use super::transfers;
+use crate::mesh::Network;
 
 const PAGE: &str = include_str!("link_page.html");
 
@@ -24,6 +26,8 @@ pub fn routes() -> Router<Arc<EmulatorState>> {
         .route("/b2b-iframe/{client_id}/broker-connect", get(link_page))
         .route("/_link/{session}/sign-in", post(sign_in))
         .route("/_link/{session}/mfa", post(submit_mfa))
+        .route("/_link/{session}/transfer/preview", post(preview_transfer))
+        .route("/_link/{session}/transfer/execute", post(execute_transfer))
 }
 
 #[derive(Deserialize)]
@@ -44,8 +48,19 @@ async fn link_page(
     } else {
         state.redeem_link_session(query.auth_code.as_deref().unwrap_or_default())
     };
+    let mut transfer_steps = None;
     let (session, error) = match redeemed {
-        Ok(user_id) => (Some(state.open_ui_session(user_id)), None),
+        Ok((user_id, transfer)) => {
+            transfer_steps = transfer.as_ref().map(|options| {
+                json!({
+                    "assets": options.to_addresses.iter().map(|to| json!({
+                        "symbol": to.symbol,
+                        "networkName": Network::find(&to.network_id).map(|n| n.name),
+                    })).collect::<Vec<_>>(),
+                })
+            });
+            (Some(state.open_ui_session(user_id, transfer)), None)
+        }
         Err(RedeemError::Used) => (
             None,
             Some("This link token was already used. Link tokens work once: request a new one."),
@@ -64,6 +79,7 @@ async fn link_page(
         "lng": query.lng.unwrap_or_else(|| "en".into()),
         "th": query.th.unwrap_or_else(|| "light".into()),
         "embedded": query.rt.as_deref() == Some("embedded"),
+        "transfer": transfer_steps,
     });
     // JSON inside <script>: escape `<` so no value can close the element.
     let config = config.to_string().replace('<', "\\u003c");
@@ -155,6 +171,7 @@ async fn sign_in(
         state.await_mfa(&session, broker.broker_type, &request.username);
         return Json(json!({ "status": "mfaRequired" })).into_response();
     }
+    state.signed_in(&session, broker.broker_type, &request.username);
     connected(&state, &user_id, broker, &request.username)
 }
 
@@ -182,6 +199,7 @@ async fn submit_mfa(
         return link_error(StatusCode::BAD_REQUEST, "Unknown integration.").into_response();
     };
     state.clear_mfa(&session);
+    state.signed_in(&session, broker.broker_type, &username);
     connected(&state, &user_id, broker, &username)
 }
 
@@ -207,4 +225,103 @@ fn connected(state: &EmulatorState, user_id: &str, broker: &Broker, username: &s
     let ttl = lock(&state.tokens).access_ttl();
     let payload: Value = brokers::access_token_payload(broker, username, &accounts, ttl);
     Json(json!({ "status": "connected", "payload": payload })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PreviewRequest {
+    index: usize,
+    host_origin: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecuteRequest {
+    preview_id: String,
+    #[serde(default)]
+    code: Option<String>,
+    host_origin: String,
+}
+
+/// The signed-in session with a transfer to make, or the refusal the page shows.
+fn transfer_session(
+    state: &EmulatorState,
+    session: &str,
+    host_origin: &str,
+) -> Result<super::state::SignedIn, LinkUiError> {
+    authorize(state, session, host_origin)?;
+    state.transfer_session(session).ok_or_else(|| {
+        link_error(
+            StatusCode::BAD_REQUEST,
+            "This Link session has no transfer, or no account is connected yet.",
+        )
+    })
+}
+
+/// Previews sending the chosen asset: amount, fee and destination.
+async fn preview_transfer(
+    State(state): State<Arc<EmulatorState>>,
+    Path(session): Path<String>,
+    Json(request): Json<PreviewRequest>,
+) -> Response {
+    let signed_in = match transfer_session(&state, &session, &request.host_origin) {
+        Ok(signed_in) => signed_in,
+        Err(refusal) => return refusal.into_response(),
+    };
+    match transfers::preview(&signed_in.transfer, request.index) {
+        Ok(preview) => {
+            let shown = transfers::preview_json(&signed_in.transfer, &preview);
+            state.set_preview(&session, Some(preview));
+            Json(json!({ "status": "previewed", "preview": shown })).into_response()
+        }
+        Err(message) => link_error(StatusCode::BAD_REQUEST, message).into_response(),
+    }
+}
+
+/// Executes the previewed transfer, asking for the broker's code first where it wants one.
+async fn execute_transfer(
+    State(state): State<Arc<EmulatorState>>,
+    Path(session): Path<String>,
+    Json(request): Json<ExecuteRequest>,
+) -> Response {
+    let signed_in = match transfer_session(&state, &session, &request.host_origin) {
+        Ok(signed_in) => signed_in,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(preview) = signed_in
+        .preview
+        .filter(|preview| preview.id == request.preview_id)
+    else {
+        return link_error(
+            StatusCode::BAD_REQUEST,
+            "This preview has expired: preview again.",
+        )
+        .into_response();
+    };
+    let Some(broker) = Broker::find(&signed_in.broker_type) else {
+        return link_error(StatusCode::BAD_REQUEST, "Unknown integration.").into_response();
+    };
+    if broker.needs_mfa {
+        match request.code.as_deref().map(str::trim) {
+            None => return Json(json!({ "status": "mfaRequired" })).into_response(),
+            Some(SANDBOX_MFA_CODE) => {}
+            Some(_) => {
+                return link_error(
+                    StatusCode::UNAUTHORIZED,
+                    "Invalid code. The sandbox code is 123456.",
+                )
+                .into_response();
+            }
+        }
+    }
+    // One execution per preview: a second click cannot send twice.
+    state.set_preview(&session, None);
+    let payload = transfers::execute(
+        &state,
+        &signed_in.user_id,
+        broker,
+        &signed_in.transfer,
+        &preview,
+    );
+    Json(json!({ "status": "executed", "payload": payload })).into_response()
 }

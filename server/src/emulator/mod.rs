@@ -9,6 +9,7 @@ mod link_ui;
 mod portfolio;
 mod state;
 mod tokens;
+mod transfers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,16 +44,64 @@ impl RunningEmulator {
         broker: &str,
         host_origin: &str,
     ) -> Result<serde_json::Value, String> {
+        let (_, body) = self
+            .sign_in_through_link(link_token, broker, host_origin)
+            .await?;
+        Ok(body["payload"].clone())
+    }
+
+    /// Goes on, after connecting `broker` as [`Self::connect_through_link`] does, into the link
+    /// token's transfer: previews its first asset, confirms (with the sandbox code where the
+    /// broker asks for one), and returns the `transferFinished` payload Link would post.
+    pub async fn transfer_through_link(
+        &self,
+        link_token: &str,
+        broker: &str,
+        host_origin: &str,
+    ) -> Result<serde_json::Value, String> {
+        let (session, _) = self
+            .sign_in_through_link(link_token, broker, host_origin)
+            .await?;
+        let preview = self
+            .link_call(
+                &session,
+                "transfer/preview",
+                serde_json::json!({ "index": 0, "hostOrigin": host_origin }),
+            )
+            .await?;
+        let preview_id = preview["preview"]["previewId"].clone();
+        let mut executed = self
+            .link_call(
+                &session,
+                "transfer/execute",
+                serde_json::json!({ "previewId": preview_id, "hostOrigin": host_origin }),
+            )
+            .await?;
+        if executed["status"] == "mfaRequired" {
+            executed = self
+                .link_call(&session, "transfer/execute", serde_json::json!({
+                    "previewId": preview_id, "code": brokers::SANDBOX_MFA_CODE, "hostOrigin": host_origin,
+                }))
+                .await?;
+        }
+        Ok(executed["payload"].clone())
+    }
+
+    /// Opens the Link page of `link_token` and signs in to `broker`; returns the page's session
+    /// and the sign-in answer.
+    async fn sign_in_through_link(
+        &self,
+        link_token: &str,
+        broker: &str,
+        host_origin: &str,
+    ) -> Result<(String, serde_json::Value), String> {
         use base64::Engine as _;
         let url = base64::engine::general_purpose::STANDARD
             .decode(link_token)
             .ok()
             .and_then(|url| String::from_utf8(url).ok())
             .ok_or("the link token is not a Base64 URL")?;
-        let http = reqwest::Client::new();
-        let page = http
-            .get(url)
-            .send()
+        let page = reqwest::get(url)
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(|error| error.to_string())?
@@ -62,26 +111,53 @@ impl RunningEmulator {
         let session = page
             .split_once("\"session\":\"")
             .and_then(|(_, rest)| rest.split_once('"'))
-            .map(|(session, _)| session)
+            .map(|(session, _)| session.to_string())
             .ok_or("the Link page holds no session")?;
-        let sign_in = self
+        let mut body = self
+            .link_call(
+                &session,
+                "sign-in",
+                serde_json::json!({
+                    "brokerType": broker, "username": "Mesh", "password": "Pass123",
+                    "hostOrigin": host_origin,
+                }),
+            )
+            .await?;
+        if body["status"] == "mfaRequired" {
+            body = self
+                .link_call(
+                    &session,
+                    "mfa",
+                    serde_json::json!({
+                        "code": brokers::SANDBOX_MFA_CODE, "hostOrigin": host_origin,
+                    }),
+                )
+                .await?;
+        }
+        Ok((session, body))
+    }
+
+    /// One call of the Link page to its own API, as the page makes it.
+    async fn link_call(
+        &self,
+        session: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let url = self
             .base_url()
-            .join(&format!("/_link/{session}/sign-in"))
+            .join(&format!("/_link/{session}/{path}"))
             .map_err(|error| error.to_string())?;
-        let body: serde_json::Value = http
-            .post(sign_in)
-            .json(&serde_json::json!({
-                "brokerType": broker, "username": "Mesh", "password": "Pass123",
-                "hostOrigin": host_origin,
-            }))
+        reqwest::Client::new()
+            .post(url)
+            .json(&body)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(|error| error.to_string())?
             .json()
             .await
-            .map_err(|error| error.to_string())?;
-        Ok(body["payload"].clone())
+            .map_err(|error| error.to_string())
     }
 
     /// Stops serving.
@@ -110,6 +186,7 @@ pub fn router(settings: EmulatorSettings) -> Router {
     api::routes()
         .merge(link_ui::routes())
         .merge(faults::control_routes())
+        .merge(transfers::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             faults::inject,

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use super::EmulatorSettings;
 use super::faults::FaultQueue;
 use super::tokens::{Grant, Pair, TokenBook};
+use super::transfers::{Preview, TransferBook};
+use crate::mesh::TransferOptions;
 
 /// How long a link token can be redeemed, as Mesh documents.
 pub const LINK_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -20,6 +22,8 @@ pub struct LinkSession {
     pub issued_at: Instant,
     /// Whether the Link page has been opened with it.
     pub used: bool,
+    /// The transfer Link continues into after the account connects, if any.
+    pub transfer: Option<TransferOptions>,
 }
 
 /// Why a link token cannot open Link.
@@ -39,6 +43,23 @@ struct UiSession {
     user_id: String,
     opened_at: Instant,
     pending_mfa: Option<(String, String)>,
+    transfer: Option<TransferOptions>,
+    /// The `(broker type, username)` signed in, once an account is connected.
+    connected: Option<(String, String)>,
+    preview: Option<Preview>,
+}
+
+/// What a Link page session knows once a user signed in: for the transfer steps.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    /// The link token's `userId`.
+    pub user_id: String,
+    /// The connected broker's type.
+    pub broker_type: String,
+    /// The link token's `transferOptions`.
+    pub transfer: TransferOptions,
+    /// The last preview shown.
+    pub preview: Option<Preview>,
 }
 
 /// Link tokens by auth code, and when expired ones were last forgotten.
@@ -58,6 +79,8 @@ pub struct EmulatorState {
     ui_sessions: Mutex<HashMap<String, UiSession>>,
     /// Issued access and refresh tokens, and the emulator's clock.
     pub tokens: Mutex<TokenBook>,
+    /// Transfers made through Link, and how the next ones end.
+    pub transfers: Mutex<TransferBook>,
     connected_accounts: Mutex<HashSet<(String, String, String)>>,
 }
 
@@ -71,11 +94,13 @@ impl EmulatorState {
             link_sessions: Mutex::default(),
             ui_sessions: Mutex::default(),
             connected_accounts: Mutex::default(),
+            transfers: Mutex::default(),
         }
     }
 
-    /// Records a new link token for `user_id` and returns its auth code.
-    pub fn issue_link_session(&self, user_id: String) -> String {
+    /// Records a new link token for `user_id` (continuing into `transfer`, if any) and returns
+    /// its auth code.
+    pub fn issue_link_session(&self, user_id: String, transfer: Option<TransferOptions>) -> String {
         let code = random_code();
         let mut sessions = lock(&self.link_sessions);
         // Forget expired tokens at most once a second: scanning them all on every issue made
@@ -95,13 +120,17 @@ impl EmulatorState {
                 user_id,
                 issued_at: Instant::now(),
                 used: false,
+                transfer,
             },
         );
         code
     }
 
-    /// Marks the token behind `code` used, if it still may be; returns its user id.
-    pub fn redeem_link_session(&self, code: &str) -> Result<String, RedeemError> {
+    /// Marks the token behind `code` used, if it still may be; returns its user id and transfer.
+    pub fn redeem_link_session(
+        &self,
+        code: &str,
+    ) -> Result<(String, Option<TransferOptions>), RedeemError> {
         let mut sessions = lock(&self.link_sessions);
         let session = sessions.by_code.get_mut(code).ok_or(RedeemError::Unknown)?;
         if session.used {
@@ -111,11 +140,11 @@ impl EmulatorState {
             return Err(RedeemError::Expired);
         }
         session.used = true;
-        Ok(session.user_id.clone())
+        Ok((session.user_id.clone(), session.transfer.clone()))
     }
 
     /// Starts a Link page session for `user_id`; returns its id.
-    pub fn open_ui_session(&self, user_id: String) -> String {
+    pub fn open_ui_session(&self, user_id: String, transfer: Option<TransferOptions>) -> String {
         let id = random_code();
         let mut sessions = lock(&self.ui_sessions);
         sessions.retain(|_, s| s.opened_at.elapsed() < UI_SESSION_LIFETIME);
@@ -125,6 +154,9 @@ impl EmulatorState {
                 user_id,
                 opened_at: Instant::now(),
                 pending_mfa: None,
+                transfer,
+                connected: None,
+                preview: None,
             },
         );
         id
@@ -154,6 +186,32 @@ impl EmulatorState {
     pub fn clear_mfa(&self, id: &str) {
         if let Some(session) = lock(&self.ui_sessions).get_mut(id) {
             session.pending_mfa = None;
+        }
+    }
+
+    /// Remembers who signed in, for the transfer steps that follow.
+    pub fn signed_in(&self, id: &str, broker_type: &str, username: &str) {
+        if let Some(session) = lock(&self.ui_sessions).get_mut(id) {
+            session.connected = Some((broker_type.to_string(), username.to_string()));
+        }
+    }
+
+    /// The session's signed-in user and transfer, when it has both.
+    pub fn transfer_session(&self, id: &str) -> Option<SignedIn> {
+        let sessions = lock(&self.ui_sessions);
+        let session = sessions.get(id)?;
+        Some(SignedIn {
+            user_id: session.user_id.clone(),
+            broker_type: session.connected.as_ref()?.0.clone(),
+            transfer: session.transfer.clone()?,
+            preview: session.preview.clone(),
+        })
+    }
+
+    /// Stores the preview the page shows (replacing any earlier one).
+    pub fn set_preview(&self, id: &str, preview: Option<Preview>) {
+        if let Some(session) = lock(&self.ui_sessions).get_mut(id) {
+            session.preview = preview;
         }
     }
 
@@ -196,14 +254,15 @@ mod tests {
             client_secret: secrecy::SecretString::from("s"),
             allowed_origins: vec![],
             token_ttl: crate::config::emulator_settings::DEFAULT_TOKEN_TTL,
+            webhook: None,
         })
     }
 
     #[test]
     fn link_tokens_are_single_use() {
         let state = state();
-        let code = state.issue_link_session("u".into());
-        assert_eq!(state.redeem_link_session(&code), Ok("u".into()));
+        let code = state.issue_link_session("u".into(), None);
+        assert_eq!(state.redeem_link_session(&code), Ok(("u".into(), None)));
         assert_eq!(state.redeem_link_session(&code), Err(RedeemError::Used));
         assert_eq!(state.redeem_link_session("nope"), Err(RedeemError::Unknown));
     }
@@ -211,7 +270,7 @@ mod tests {
     #[test]
     fn link_tokens_expire_after_ten_minutes() {
         let state = state();
-        let code = state.issue_link_session("u".into());
+        let code = state.issue_link_session("u".into(), None);
         let eleven_minutes_ago = Instant::now()
             .checked_sub(Duration::from_secs(11 * 60))
             .expect("the clock is past eleven minutes");

@@ -13,6 +13,7 @@ use super::portfolio::{
     AuthStatus, Balances, Holdings, InstitutionStatus, OrderList, RefreshRequest, Refreshed,
     TokenRequest, TransferList,
 };
+use super::transfers::{ManagedTransfer, ManagedTransferPage};
 use super::types::{ApiResult, ApiStatus, LinkTokenContent, LinkTokenRequest, MAX_USER_ID_CHARS};
 use crate::config::MeshCredentials;
 
@@ -238,6 +239,22 @@ impl MeshClient {
         }
     }
 
+    /// `GET /api/v1/transfers/managed/mesh?Id=…`: the transfer Link made with this Mesh id, if
+    /// Mesh knows it.
+    pub async fn managed_transfer(
+        &self,
+        transfer_id: &str,
+    ) -> Result<Option<ManagedTransfer>, MeshError> {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("Id", transfer_id)
+            .finish();
+        let path = format!("/api/v1/transfers/managed/mesh?{query}");
+        let page: Option<ManagedTransferPage> = self.call(Method::GET, &path, &()).await?;
+        Ok(page
+            .and_then(|page| page.items)
+            .and_then(|items| items.into_iter().find(|t| t.id == transfer_id)))
+    }
+
     /// A POST whose answer must carry `content`.
     async fn content<B: Serialize, T: DeserializeOwned>(
         &self,
@@ -297,14 +314,18 @@ impl MeshClient {
             )));
         };
         secret.set_sensitive(true);
-        let sent = self
+        let request = self
             .http
-            .request(method, url)
+            .request(method.clone(), url)
             .header("X-Client-Id", &self.credentials.client_id)
-            .header("X-Client-Secret", secret)
-            .json(body)
-            .send()
-            .await;
+            .header("X-Client-Secret", secret);
+        // A GET carries its parameters in the URL, never a body.
+        let request = if method == Method::GET {
+            request
+        } else {
+            request.json(body)
+        };
+        let sent = request.send().await;
         let response = match sent {
             Ok(response) => response,
             Err(e) if e.is_timeout() => {

@@ -5,6 +5,7 @@ mod client;
 mod error;
 mod money;
 mod portfolio;
+mod transfers;
 mod types;
 pub mod webhook;
 
@@ -16,5 +17,8 @@ pub use money::Amount;
 pub use portfolio::{
     AuthStatus, Balance, Balances, Holdings, InstitutionStatus, Order, OrderList, Position,
     Refreshed, RefreshedAccount, RefreshedTokens, Transfer, TransferList,
+};
+pub use transfers::{
+    ManagedTransfer, ManagedTransferPage, NETWORKS, Network, ToAddress, TransferOptions,
 };
 pub use types::{ApiResult, ApiStatus, LinkTokenContent, LinkTokenRequest, MAX_USER_ID_CHARS};

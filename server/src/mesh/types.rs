@@ -17,9 +17,9 @@ pub struct LinkTokenRequest {
     /// Open Link directly on one integration (an id from `GET /api/v1/integrations`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integration_id: Option<String>,
-    /// `LinkTokenTransferOptions`, passed through unchanged.
+    /// `LinkTokenTransferOptions`: Link continues into this transfer once the account connects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transfer_options: Option<serde_json::Value>,
+    pub transfer_options: Option<super::TransferOptions>,
 }
 
 impl LinkTokenRequest {

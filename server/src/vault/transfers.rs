@@ -177,6 +177,7 @@ macro_rules! transfer_queries {
                  network, amount, destination, tx_hash, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (transfer_id) DO UPDATE SET \
+                 user_id = excluded.user_id, \
                  status = excluded.status, status_rank = excluded.status_rank, \
                  symbol = COALESCE(excluded.symbol, transfers.symbol), \
                  network = COALESCE(excluded.network, transfers.network), \
@@ -185,7 +186,7 @@ macro_rules! transfer_queries {
                  tx_hash = COALESCE(excluded.tx_hash, transfers.tx_hash), \
                  updated_at = excluded.updated_at \
                  WHERE excluded.status_rank > transfers.status_rank \
-                 AND excluded.user_id = transfers.user_id",
+                 AND (excluded.user_id = transfers.user_id OR transfers.status_rank = 0)",
             )
             .bind(&update.transfer_id)
             .bind(&update.user_id)
@@ -200,6 +201,19 @@ macro_rules! transfer_queries {
             .execute(conn)
             .await?;
             Ok(done.rows_affected() > 0)
+        }
+
+        pub(super) async fn open_transfers(
+            pool: &Pool,
+            limit: i64,
+        ) -> Result<Vec<String>, sqlx::Error> {
+            sqlx::query_scalar(
+                "SELECT transfer_id FROM transfers WHERE status_rank < 2 \
+                 ORDER BY updated_at LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await
         }
 
         pub(super) async fn transfers_of(
@@ -282,9 +296,16 @@ impl TokenVault {
     }
 
     /// Records a transfer's new state unless it already stands at that rank or beyond, or
-    /// belongs to another user; true when applied.
+    /// belongs to another user; true when applied. Only a browser's report (rank 0, which
+    /// anyone can make up) may be taken over by Mesh's word for another user.
     pub async fn apply_transfer(&self, update: &TransferUpdate) -> Result<bool, VaultError> {
         Ok(on_store!(self, apply_transfer(update))?)
+    }
+
+    /// Up to `limit` transfers not yet final, least recently updated first: what reconciliation
+    /// asks Mesh about.
+    pub async fn open_transfers(&self, limit: i64) -> Result<Vec<String>, VaultError> {
+        Ok(on_store!(self, open_transfers(limit))?)
     }
 
     /// The user's latest `limit` transfers, newest first.
