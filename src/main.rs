@@ -78,6 +78,7 @@ async fn run() -> Result<(), String> {
             MeshEnvironment::Production => MeshMode::Production,
         },
         emulator_origin,
+        deposits: !config.deposit_addresses.is_empty(),
     };
     // Production is served over https behind a proxy; the cookie must not travel in clear there.
     let secure_cookie =
@@ -96,6 +97,9 @@ async fn run() -> Result<(), String> {
         link_settings,
         max_connections_per_user: config.max_connections_per_user,
         webhook_secret: config.webhook_secret.clone(),
+        deposit_addresses: config.deposit_addresses.clone(),
+        deposit_addresses_emulated: config.deposit_addresses_emulated,
+        transfer_reported: Arc::default(),
     };
     let edge = EdgePolicy {
         link_frame_src: state
@@ -111,6 +115,7 @@ async fn run() -> Result<(), String> {
     };
     app::retention::spawn_daily_sweep(state.clone(), config.retention_days);
     app::portfolio::tokens::spawn_token_refresher(state.clone());
+    app::deposits::reconcile::spawn_reconciler(state.clone());
     let app = router(state, session, edge, options);
     let listener = server::net::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")

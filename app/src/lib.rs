@@ -1,12 +1,14 @@
 //! The Leptos app: the HTML shell, the router and the home page that composes the features.
 //!
-//! It renders in islands mode: the server renders every page, and only [`panel::AccountsPanel`]
-//! hydrates in the browser, so the wasm holds that island and nothing else.
+//! It renders in islands mode: the server renders every page, and only the islands
+//! ([`panel::AccountsPanel`], [`portfolio::RefreshButton`], [`deposits::DepositPanel`]) hydrate
+//! in the browser, so the wasm holds them and nothing else.
 
 pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod assets;
 pub mod connect;
+pub mod deposits;
 #[cfg(feature = "ssr")]
 pub mod edge;
 pub mod error;
@@ -35,6 +37,7 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::accounts::list_connections;
 use crate::connect::get_link_settings;
+use crate::deposits::DepositPage;
 use crate::model::MeshMode;
 use crate::panel::AccountsPanel;
 use crate::portfolio::PortfolioPage;
@@ -86,6 +89,7 @@ pub fn App() -> impl IntoView {
                         view=PortfolioPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("deposit") view=DepositPage ssr=SsrMode::Async/>
                     <Route
                         path=StaticSegment("embedded")
                         view=|| view! { <HomePage embedded=true/> }
@@ -155,6 +159,9 @@ fn HomePage(
                         Ok(settings) => {
                             view! {
                                 <MeshModeBanner mode=settings.mode/>
+                                {settings.deposits.then(|| view! {
+                                    <p class="deposit-link"><a href="/deposit">"Deposit crypto →"</a></p>
+                                })}
                                 <AccountsPanel
                                     settings
                                     embedded

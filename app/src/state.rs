@@ -25,6 +25,12 @@ pub struct AppState {
     /// The secret Mesh signs its webhooks with (`MESH_WEBHOOK_SECRET`): without it there is no
     /// webhook route.
     pub webhook_secret: Option<secrecy::SecretString>,
+    /// Where deposits go (`DEPOSIT_ADDRESSES`); empty means no Deposit page.
+    pub deposit_addresses: Vec<server::config::DepositAddress>,
+    /// True when the addresses are the emulator's stand-ins.
+    pub deposit_addresses_emulated: bool,
+    /// Wakes the reconciliation task when a browser reports a transfer.
+    pub transfer_reported: Arc<tokio::sync::Notify>,
 }
 
 /// The [`AppState`] provided by the router (shared: providing it costs a reference count per

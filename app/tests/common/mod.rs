@@ -95,9 +95,16 @@ impl TestApp {
             link_settings: LinkSettings {
                 mode: MeshMode::Emulator,
                 emulator_origin: Some(emulator.base_url().origin().ascii_serialization()),
+                deposits: true,
             },
             max_connections_per_user: server::config::DEFAULT_MAX_CONNECTIONS_PER_USER,
             webhook_secret: Some(SecretString::from(WEBHOOK_SECRET)),
+            deposit_addresses: server::config::parse_deposit_addresses(
+                server::config::EMULATED_DEPOSIT_ADDRESSES,
+            )
+            .unwrap(),
+            deposit_addresses_emulated: true,
+            transfer_reported: Arc::default(),
         };
         let session = SessionConfig::new(&[42u8; 64], false).unwrap();
         let options = LeptosOptions::builder()

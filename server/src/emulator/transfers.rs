@@ -112,7 +112,7 @@ impl Default for TransferBook {
 }
 
 /// How long a transfer stays `pending` before it ends, by default.
-pub const DEFAULT_SETTLE_AFTER: Duration = Duration::from_millis(1500);
+pub const DEFAULT_SETTLE_AFTER: Duration = Duration::from_secs(3);
 
 /// Attempts per webhook event before the emulator gives up on it.
 const MAX_DELIVERY_ATTEMPTS: u32 = 8;
@@ -238,7 +238,8 @@ pub fn execute(
     })
 }
 
-/// Sends `pending`, waits, ends the transfer as `outcome`, and sends that, with `fault`.
+/// Sends `pending` halfway through `settle_after` (Mesh's first webhook follows the browser's
+/// callback), ends the transfer as `outcome` at its end and sends that, with `fault`.
 async fn settle(
     state: Arc<EmulatorState>,
     id: String,
@@ -247,10 +248,11 @@ async fn settle(
     fault: Option<WebhookFault>,
 ) {
     let pending = event(&state, &id);
+    tokio::time::sleep(settle_after / 2).await;
     if fault.is_none() || fault == Some(WebhookFault::Duplicate) {
         deliver_with(&state, pending.clone(), fault).await;
     }
-    tokio::time::sleep(settle_after).await;
+    tokio::time::sleep(settle_after / 2).await;
     {
         let mut book = lock(&state.transfers);
         if let Some(transfer) = book.transfers.iter_mut().find(|t| t.id == id) {

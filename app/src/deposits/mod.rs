@@ -1,0 +1,75 @@
+//! Feature: deposits through Link. The user picks an asset and an amount; a link token with
+//! `transferOptions` opens Link on this app's receiving addresses; Link's `transferFinished`
+//! is recorded as *reported by the browser*, a hint only; Mesh's signed webhooks
+//! ([`crate::webhooks`]) and, without them, polling ([`reconcile`]) decide the final state.
+
+#[cfg(feature = "ssr")]
+pub mod reconcile;
+#[cfg(feature = "ssr")]
+mod ssr;
+mod view;
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::link::TransferFinishedPayload;
+use crate::model::{DepositSettings, TransferLine};
+pub use view::{DepositPage, DepositPanel};
+
+/// The assets users may deposit, or 404 when no addresses are configured.
+#[server(endpoint = "deposit_settings")]
+pub async fn get_deposit_settings() -> Result<DepositSettings, AppError> {
+    let state = crate::state::app_state()?;
+    ssr::configured(&state)?;
+    Ok(DepositSettings {
+        link: state.link_settings.clone(),
+        assets: state
+            .deposit_addresses
+            .iter()
+            .map(|a| format!("{} on {}", a.symbol, a.network.name))
+            .collect(),
+        emulated: state.deposit_addresses_emulated,
+    })
+}
+
+/// A link token that opens Link on a deposit of `amount` US dollars of asset number `asset`
+/// (in [`get_deposit_settings`]'s order) to this app's address for it.
+#[server(endpoint = "create_deposit_link_token")]
+pub async fn create_deposit_link_token(asset: usize, amount: String) -> Result<String, AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    let request = ssr::deposit_request(&state, user, asset, &amount)?;
+    state
+        .mesh
+        .create_link_token(&request)
+        .await
+        .map(|content| content.link_token)
+        .map_err(|error| crate::error::ssr::from_mesh("create a deposit link token", error))
+}
+
+/// Records what Link's `transferFinished` said, as reported by the browser (never final), and
+/// returns the user's transfers.
+#[server(endpoint = "report_transfer", input = server_fn::codec::Json)]
+pub async fn report_transfer(
+    payload: TransferFinishedPayload,
+) -> Result<Vec<TransferLine>, AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    let update = ssr::reported_transfer(&state, user.clone(), payload)?;
+    state
+        .vault
+        .apply_transfer(&update)
+        .await
+        .map_err(|error| crate::accounts::ssr::vault_failure("record a transfer", error))?;
+    // Ask Mesh about it now instead of at the next poll.
+    state.transfer_reported.notify_one();
+    ssr::transfer_lines(&state, &user).await
+}
+
+/// The session user's latest transfers, newest first.
+#[server(endpoint = "list_transfers")]
+pub async fn list_transfers() -> Result<Vec<TransferLine>, AppError> {
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    ssr::transfer_lines(&state, &user).await
+}

@@ -1,0 +1,184 @@
+//! Server-side work of the deposits feature: checking what the browser sends, building the
+//! link token's `transferOptions`, and the transfers list as the user reads it.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use server::mesh::{Amount, LinkTokenRequest, ToAddress, TransferOptions};
+use server::vault::{DepositStatus, StoredTransfer, TransferUpdate};
+
+use crate::error::{AppError, ErrorKind};
+use crate::link::TransferFinishedPayload;
+use crate::model::TransferLine;
+use crate::state::AppState;
+
+/// The smallest and largest deposit accepted, in US dollars.
+const MIN_DEPOSIT_USD: u32 = 1;
+const MAX_DEPOSIT_USD: u32 = 100_000;
+
+/// How many transfers the page lists.
+const LISTED_TRANSFERS: i64 = 20;
+
+/// Longest id, symbol or network name accepted from the browser.
+const MAX_FIELD_CHARS: usize = 128;
+
+/// 404 when this server takes no deposits (no `DEPOSIT_ADDRESSES` outside the emulator).
+pub fn configured(state: &AppState) -> Result<(), AppError> {
+    if state.deposit_addresses.is_empty() {
+        return Err(AppError::new(
+            ErrorKind::NotFound,
+            "Deposits are not set up on this server: set DEPOSIT_ADDRESSES.",
+        ));
+    }
+    Ok(())
+}
+
+/// The link-token request for a deposit of `amount` US dollars of asset number `asset`.
+pub fn deposit_request(
+    state: &AppState,
+    user: String,
+    asset: usize,
+    amount: &str,
+) -> Result<LinkTokenRequest, AppError> {
+    configured(state)?;
+    let address = state
+        .deposit_addresses
+        .get(asset)
+        .ok_or_else(|| AppError::invalid("Choose one of the offered assets."))?;
+    let amount = usd_amount(amount)?;
+    Ok(LinkTokenRequest {
+        transfer_options: Some(TransferOptions {
+            to_addresses: vec![ToAddress {
+                network_id: address.network.id.to_string(),
+                symbol: address.symbol.clone(),
+                address: address.address.clone(),
+                amount: None,
+            }],
+            amount_in_fiat: Some(Amount(amount)),
+            transfer_type: Some("deposit".into()),
+            // Mesh reports it back: it ties Mesh's transfer to this request in logs and support.
+            transaction_id: Some(uuid::Uuid::new_v4().to_string()),
+        }),
+        // Link goes straight on to the transfer after one account.
+        restrict_multiple_accounts: Some(true),
+        ..LinkTokenRequest::for_user(user)
+    })
+}
+
+/// A dollar amount as typed (`25`, `25.50`, `$1,000`), within the accepted range.
+fn usd_amount(text: &str) -> Result<Decimal, AppError> {
+    let refused = || {
+        AppError::invalid(format!(
+            "Enter an amount in US dollars from {MIN_DEPOSIT_USD} to {MAX_DEPOSIT_USD}, like 25 or 25.50."
+        ))
+    };
+    let cleaned: String = text
+        .trim()
+        .trim_start_matches('$')
+        .chars()
+        .filter(|c| *c != ',')
+        .collect();
+    if cleaned.len() > 16 {
+        return Err(refused());
+    }
+    let amount = Decimal::from_str(&cleaned).map_err(|_| refused())?;
+    let in_range = amount >= Decimal::from(MIN_DEPOSIT_USD)
+        && amount <= Decimal::from(MAX_DEPOSIT_USD)
+        && amount.normalize().scale() <= 2;
+    if in_range { Ok(amount) } else { Err(refused()) }
+}
+
+/// What the browser said Link finished, checked: a transfer to one of this app's addresses,
+/// recorded for the session user as reported (Mesh's word may overrule it).
+pub fn reported_transfer(
+    state: &AppState,
+    user: String,
+    payload: TransferFinishedPayload,
+) -> Result<TransferUpdate, AppError> {
+    configured(state)?;
+    let transfer_id = payload.transfer_id.unwrap_or(payload.tx_id);
+    let too_long = |field: &str| field.chars().count() > MAX_FIELD_CHARS;
+    if transfer_id.trim().is_empty()
+        || too_long(&transfer_id)
+        || too_long(&payload.symbol)
+        || payload.network_name.as_deref().is_some_and(too_long)
+    {
+        return Err(AppError::invalid(
+            "Link's transfer report is missing its id or has fields too long to be real.",
+        ));
+    }
+    let ours = state
+        .deposit_addresses
+        .iter()
+        .find(|a| a.address == payload.to_address && a.symbol == payload.symbol);
+    let Some(ours) = ours else {
+        return Err(AppError::invalid(
+            "That transfer did not go to one of this app's deposit addresses, so it was not recorded.",
+        ));
+    };
+    let amount = Decimal::from_str(&payload.amount.to_string())
+        .ok()
+        .filter(|amount| *amount > Decimal::ZERO)
+        .ok_or_else(|| AppError::invalid("Link's transfer report has no valid amount."))?;
+    Ok(TransferUpdate {
+        transfer_id,
+        user_id: user,
+        status: DepositStatus::Reported,
+        symbol: Some(ours.symbol.clone()),
+        network: Some(ours.network.name.to_string()),
+        amount: Some(amount.normalize().to_string()),
+        destination: Some(ours.address.clone()),
+        tx_hash: payload.tx_hash.filter(|hash| !too_long(hash)),
+        at: crate::retention::unix_now(),
+    })
+}
+
+/// The user's latest transfers as the page shows them.
+pub async fn transfer_lines(state: &AppState, user: &str) -> Result<Vec<TransferLine>, AppError> {
+    state
+        .vault
+        .transfers_of(user, LISTED_TRANSFERS)
+        .await
+        .map(|list| list.into_iter().map(line).collect())
+        .map_err(|error| crate::accounts::ssr::vault_failure("list transfers", error))
+}
+
+fn line(transfer: StoredTransfer) -> TransferLine {
+    let status = DepositStatus::parse(&transfer.status).unwrap_or(DepositStatus::Reported);
+    let note = match status {
+        DepositStatus::Reported => "Link says it was sent; waiting for Mesh to confirm it.",
+        DepositStatus::Pending => "Mesh confirmed it is on its way.",
+        DepositStatus::Succeeded => "Arrived: Mesh confirmed the deposit.",
+        DepositStatus::Failed => {
+            "The exchange did not complete this transfer, so nothing was deposited. Check the exchange account, then try again."
+        }
+    };
+    let symbol = transfer.symbol.unwrap_or_default();
+    let amount = transfer
+        .amount
+        .and_then(|amount| Decimal::from_str(&amount).ok())
+        .map(|amount| format!("{} {symbol}", crate::format::quantity(amount)))
+        .unwrap_or(symbol);
+    TransferLine {
+        id: transfer.transfer_id,
+        amount,
+        network: transfer.network.unwrap_or_default(),
+        status: status.as_str().to_string(),
+        note: note.to_string(),
+        updated: crate::format::minute(transfer.updated_at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_amounts_are_read_as_typed_and_kept_in_range() {
+        assert_eq!(usd_amount("25").unwrap().to_string(), "25");
+        assert_eq!(usd_amount(" $1,000.50 ").unwrap().to_string(), "1000.50");
+        for refused in ["0", "0.99", "100000.01", "12.345", "abc", "-5", "", "1e3"] {
+            assert!(usd_amount(refused).is_err(), "{refused} was accepted");
+        }
+    }
+}

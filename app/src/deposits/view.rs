@@ -1,0 +1,214 @@
+//! The Deposit page: rendered on the server, with one island (the form, Link, and the transfers
+//! list that follows each deposit to its final state without a reload).
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use super::{CreateDepositLinkToken, ListTransfers, ReportTransfer};
+use super::{get_deposit_settings, list_transfers};
+use crate::error::ErrorKind;
+use crate::link::{LinkExit, LinkOptions, LinkOriginPolicy, LinkState, use_mesh_link};
+use crate::model::{DepositSettings, TransferLine};
+
+/// How often the list is read again while a transfer is still open.
+pub const POLL_EVERY: Duration = Duration::from_secs(2);
+
+/// `/deposit`: the deposit form and the user's transfers; "Page not found." (404) when no
+/// deposit addresses are configured.
+#[component]
+pub fn DepositPage() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| get_deposit_settings());
+    let transfers = Resource::new(|| (), |_| list_transfers());
+    view! {
+        <header>
+            <p><a href="/">"← All accounts"</a></p>
+            <h1>"Deposit"</h1>
+            <p class="lede">"Send crypto from an exchange account to this app through Mesh Link."</p>
+        </header>
+        <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+            {move || {
+                let (transfers, transfers_failed) = match transfers.get()? {
+                    Ok(list) => (list, None),
+                    Err(error) => (Vec::new(), Some(error.message)),
+                };
+                settings.get().map(|settings| match settings {
+                    Ok(settings) => view! {
+                        {settings.emulated.then(|| view! {
+                            <p class="banner emulated" role="note">
+                                "Mesh is emulated: deposits go to stand-in addresses and no funds move. Set DEPOSIT_ADDRESSES to your own addresses before using Mesh's sandbox."
+                            </p>
+                        })}
+                        <DepositPanel settings transfers transfers_failed/>
+                    }
+                    .into_any(),
+                    Err(error) if error.kind == ErrorKind::NotFound => {
+                        view! { <p>"Page not found."</p> }.into_any()
+                    }
+                    Err(error) => {
+                        view! { <p class="banner error" role="alert">{error.message}</p> }.into_any()
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The deposit form, Link, and the user's transfers. Link's `transferFinished` is recorded as
+/// reported; the list is read again every [`POLL_EVERY`] while a transfer is open, so Mesh's
+/// confirmation (webhook or poll) shows without a reload.
+#[island]
+pub fn DepositPanel(
+    /// The assets offered and where Link may come from.
+    settings: DepositSettings,
+    /// The user's transfers, as the server read them to render the page.
+    transfers: Vec<TransferLine>,
+    /// Why the server could not read them, when it could not.
+    transfers_failed: Option<String>,
+) -> impl IntoView {
+    let list = RwSignal::new(transfers);
+    let asset = RwSignal::new(0usize);
+    let amount = RwSignal::new(String::from("25"));
+    let last_exit = RwSignal::new(None::<LinkExit>);
+    let create = ServerAction::<CreateDepositLinkToken>::new();
+    let report = ServerAction::<ReportTransfer>::new();
+    let refresh = ServerAction::<ListTransfers>::new();
+
+    let mut options = LinkOptions::new(match settings.link.emulator_origin {
+        Some(origin) => LinkOriginPolicy::Exactly(origin),
+        None => LinkOriginPolicy::MeshHosted,
+    });
+    options.on_transfer_finished = Some(Callback::new(move |payload| {
+        report.dispatch(ReportTransfer { payload });
+    }));
+    options.on_exit = Some(Callback::new(move |exit| last_exit.set(Some(exit))));
+    let link = use_mesh_link(options);
+
+    Effect::new(move || {
+        if let Some(Ok(token)) = create.value().get() {
+            link.open(&token);
+        }
+    });
+    for action in [report.value(), refresh.value()] {
+        Effect::new(move || {
+            if let Some(Ok(lines)) = action.get() {
+                list.set(lines);
+            }
+        });
+    }
+    // Effects run only in the browser: the form works once the page has hydrated.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || {
+        hydrated.set(true);
+        let poll = move || {
+            let open = list.with_untracked(|lines| lines.iter().any(TransferLine::is_open));
+            if open && !refresh.pending().get_untracked() {
+                refresh.dispatch(ListTransfers {});
+            }
+        };
+        if let Ok(timer) = set_interval_with_handle(poll, POLL_EVERY) {
+            on_cleanup(move || timer.clear());
+        }
+    });
+
+    let busy = move || create.pending().get() || link.state().get() != LinkState::Closed;
+    let status = move || {
+        if create.pending().get() {
+            return "Requesting a link token…".to_string();
+        }
+        match link.state().get() {
+            LinkState::Loading => return "Opening Link…".to_string(),
+            LinkState::Open => return "Link is open: finish the deposit there.".to_string(),
+            LinkState::Closed => {}
+        }
+        if report.pending().get() {
+            return "Recording the transfer…".to_string();
+        }
+        if let Some(Err(error)) = create.value().get() {
+            return error.message;
+        }
+        if let Some(Err(error)) = report.value().get() {
+            return error.message;
+        }
+        match last_exit.get() {
+            Some(LinkExit {
+                error: Some(error), ..
+            }) => format!("Link closed: {error}"),
+            _ if report.value().with(|r| matches!(r, Some(Ok(_)))) => {
+                "Link reported the transfer; Mesh's confirmation shows below.".to_string()
+            }
+            Some(_) => "Link closed before a transfer was sent.".to_string(),
+            None => String::new(),
+        }
+    };
+    let failed = move || {
+        matches!(create.value().get(), Some(Err(_)))
+            || matches!(report.value().get(), Some(Err(_)))
+            || matches!(last_exit.get(), Some(LinkExit { error: Some(_), .. }))
+    };
+
+    view! {
+        <form
+            class="deposit"
+            on:submit=move |event| {
+                event.prevent_default();
+                last_exit.set(None);
+                create.dispatch(CreateDepositLinkToken {
+                    asset: asset.get_untracked(),
+                    amount: amount.get_untracked(),
+                });
+            }
+        >
+            <label for="deposit-asset">"Asset"</label>
+            <select
+                id="deposit-asset"
+                on:change=move |event| asset.set(event_target_value(&event).parse().unwrap_or(0))
+            >
+                {settings
+                    .assets
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, label)| view! { <option value=index.to_string()>{label}</option> })
+                    .collect_view()}
+            </select>
+            <label for="deposit-amount">"Amount in US dollars"</label>
+            <input
+                id="deposit-amount"
+                inputmode="decimal"
+                autocomplete="off"
+                prop:value=amount
+                on:input=move |event| amount.set(event_target_value(&event))
+            />
+            <button class="primary" type="submit" disabled=move || !hydrated.get() || busy()>
+                {move || if hydrated.get() { "Deposit" } else { "Loading…" }}
+            </button>
+        </form>
+        <p class="status" class:error=failed role="status" aria-live="polite">{status}</p>
+        <section aria-labelledby="transfers-heading">
+            <h2 id="transfers-heading">"Your deposits"</h2>
+            {transfers_failed.map(|message| view! { <p class="banner error" role="alert">{message}</p> })}
+            <ul class="transfers" aria-label="Deposits">
+                {move || {
+                    list.get()
+                        .into_iter()
+                        .map(|line| {
+                            let status = line.status.clone();
+                            view! {
+                                <li class="transfer" data-status=status>
+                                    <span class="amount">{line.amount}</span>
+                                    " on "
+                                    {line.network}
+                                    " "
+                                    <span class="badge">{line.status}</span>
+                                    <p class="note">{line.note}</p>
+                                    <small>"Updated " {line.updated}</small>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            {move || list.with(Vec::is_empty).then(|| view! { <p class="status">"No deposits yet."</p> })}
+        </section>
+    }
+}
