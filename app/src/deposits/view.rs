@@ -9,7 +9,7 @@ use super::{CreateDepositLinkToken, ListTransfers, ReportTransfer};
 use super::{get_deposit_settings, list_transfers};
 use crate::error::ErrorKind;
 use crate::link::{LinkExit, LinkOptions, LinkOriginPolicy, LinkState, use_mesh_link};
-use crate::model::{DepositSettings, TransferLine};
+use crate::model::{LinkSettings, TransferLine};
 
 /// How often the list is read again while a transfer is still open.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -39,7 +39,8 @@ pub fn DepositPage() -> impl IntoView {
                                 "Mesh is emulated: deposits go to stand-in addresses and no funds move. Set DEPOSIT_ADDRESSES to your own addresses before using Mesh's sandbox."
                             </p>
                         })}
-                        <DepositPanel settings transfers transfers_failed/>
+                        {transfers_failed.map(|message| view! { <p class="banner error" role="alert">{message}</p> })}
+                        <DepositPanel link=settings.link assets=settings.assets transfers/>
                     }
                     .into_any(),
                     Err(error) if error.kind == ErrorKind::NotFound => {
@@ -59,12 +60,12 @@ pub fn DepositPage() -> impl IntoView {
 /// confirmation (webhook or poll) shows without a reload.
 #[island]
 pub fn DepositPanel(
-    /// The assets offered and where Link may come from.
-    settings: DepositSettings,
+    /// Where Link may come from.
+    link: LinkSettings,
+    /// The assets offered (`USDC on Ethereum`), in the server's order.
+    assets: Vec<String>,
     /// The user's transfers, as the server read them to render the page.
     transfers: Vec<TransferLine>,
-    /// Why the server could not read them, when it could not.
-    transfers_failed: Option<String>,
 ) -> impl IntoView {
     let list = RwSignal::new(transfers);
     let asset = RwSignal::new(0usize);
@@ -74,7 +75,7 @@ pub fn DepositPanel(
     let report = ServerAction::<ReportTransfer>::new();
     let refresh = ServerAction::<ListTransfers>::new();
 
-    let mut options = LinkOptions::new(match settings.link.emulator_origin {
+    let mut options = LinkOptions::new(match link.emulator_origin {
         Some(origin) => LinkOriginPolicy::Exactly(origin),
         None => LinkOriginPolicy::MeshHosted,
     });
@@ -164,8 +165,7 @@ pub fn DepositPanel(
                 id="deposit-asset"
                 on:change=move |event| asset.set(event_target_value(&event).parse().unwrap_or(0))
             >
-                {settings
-                    .assets
+                {assets
                     .into_iter()
                     .enumerate()
                     .map(|(index, label)| view! { <option value=index.to_string()>{label}</option> })
@@ -186,7 +186,6 @@ pub fn DepositPanel(
         <p class="status" class:error=failed role="status" aria-live="polite">{status}</p>
         <section aria-labelledby="transfers-heading">
             <h2 id="transfers-heading">"Your deposits"</h2>
-            {transfers_failed.map(|message| view! { <p class="banner error" role="alert">{message}</p> })}
             <ul class="transfers" aria-label="Deposits">
                 {move || {
                     list.get()

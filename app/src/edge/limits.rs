@@ -29,6 +29,8 @@ pub const LIMITED: &[&str] = &[
     crate::accounts::Disconnect::PATH,
     crate::portfolio::GetPortfolio::PATH,
     crate::portfolio::RefreshConnection::PATH,
+    crate::deposits::CreateDepositLinkToken::PATH,
+    crate::deposits::ReportTransfer::PATH,
 ];
 
 /// One limiter per endpoint, keyed by client address.

@@ -88,7 +88,7 @@ fn parse_entry(entry: &str) -> Result<DepositAddress, String> {
             "32 to 44 base58 characters"
         };
         return Err(format!(
-            "has an address that is not a {} address ({shape})",
+            "has an address that is not a valid {} address ({shape})",
             network.name
         ));
     }
@@ -122,7 +122,7 @@ mod tests {
         .expect_err("refused");
         assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems[0].contains("unknown network \"dogechain\""));
-        assert!(problems[1].contains("not a Base address"));
+        assert!(problems[1].contains("not a valid Base address"));
         assert!(problems[2].contains("SYMBOL:network:address"));
         assert!(problems[3].contains("repeats USDC on Ethereum"));
     }

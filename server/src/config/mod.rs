@@ -690,6 +690,52 @@ mod tests {
     }
 
     #[test]
+    fn the_emulator_offers_stand_in_deposits_and_signs_webhooks_to_the_app() {
+        let dir = temp_dir();
+        let config = load([("DATA_DIR", dir.path().to_str().unwrap())]).unwrap();
+        assert!(config.deposit_addresses_emulated);
+        assert_eq!(config.deposit_addresses.len(), 3);
+        let webhook = config.emulator.and_then(|e| e.webhook).expect("a webhook");
+        assert_eq!(webhook.url.as_str(), "http://127.0.0.1:3000/webhooks/mesh");
+        // The app checks with the secret the emulator signs with.
+        assert_eq!(
+            config.webhook_secret.map(|s| s.expose_secret().to_string()),
+            Some(webhook.secret.expose_secret().to_string())
+        );
+
+        let off = load([
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("MESH_EMULATOR_WEBHOOK_URL", "off"),
+        ])
+        .unwrap();
+        assert!(off.emulator.and_then(|e| e.webhook).is_none());
+        assert!(off.webhook_secret.is_none(), "no secret, no webhook route");
+    }
+
+    #[test]
+    fn deposits_need_addresses_outside_the_emulator_and_bad_ones_are_named() {
+        let dir = temp_dir();
+        let sandbox = [
+            ("MESH_CLIENT_ID", "id"),
+            ("MESH_CLIENT_SECRET", "sk_sandbox_x"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+        ];
+        let config = Config::load(&sandbox, APP).unwrap();
+        assert!(config.deposit_addresses.is_empty() && !config.deposit_addresses_emulated);
+        let error = load([
+            ("MESH_CLIENT_ID", "id"),
+            ("MESH_CLIENT_SECRET", "sk_sandbox_x"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("DEPOSIT_ADDRESSES", "USDC:ethereum:0x12,BTC:bitcoin:bc1q"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.starts_with("DEPOSIT_ADDRESSES has entries that cannot be used"));
+        assert!(error.contains("not a valid Ethereum address"), "{error}");
+        assert!(error.contains("unknown network \"bitcoin\""), "{error}");
+    }
+
+    #[test]
     fn keys_default_to_sandbox_never_production() {
         let dir = temp_dir();
         let config = load([
