@@ -78,7 +78,8 @@ fn usd_amount(text: &str) -> Result<Decimal, AppError> {
         .chars()
         .filter(|c| *c != ',')
         .collect();
-    if cleaned.len() > 16 {
+    // Digits and one point only: `Decimal` would also read `1e3` and `-5`.
+    if cleaned.len() > 16 || !cleaned.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return Err(refused());
     }
     let amount = Decimal::from_str(&cleaned).map_err(|_| refused())?;

@@ -4,6 +4,7 @@
 
 mod api;
 mod brokers;
+mod deliveries;
 mod faults;
 mod link_ui;
 mod portfolio;

@@ -1,6 +1,6 @@
 //! Transfers through the emulated Link: the preview and execution steps, the transfer book that
-//! `GET /api/v1/transfers/managed/mesh` serves, and signed webhooks as Mesh delivers them
-//! (at least once, the same `EventId` on every retry, a new `Id` per attempt).
+//! `GET /api/v1/transfers/managed/mesh` serves, and the webhook events of each transfer's
+//! states (delivered by [`super::deliveries`]).
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -14,15 +14,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rust_decimal::Decimal;
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{authorized, ok};
 use super::brokers::Broker;
+use super::deliveries::deliver;
 use super::state::{EmulatorState, lock, random_code};
-use crate::config::EmulatorWebhook;
-use crate::mesh::webhook::{SIGNATURE_HEADER, sign};
 use crate::mesh::{Amount, Network, TransferOptions};
 
 /// How a transfer ends.
@@ -113,9 +111,6 @@ impl Default for TransferBook {
 
 /// How long a transfer stays `pending` before it ends, by default.
 pub const DEFAULT_SETTLE_AFTER: Duration = Duration::from_secs(3);
-
-/// Attempts per webhook event before the emulator gives up on it.
-const MAX_DELIVERY_ATTEMPTS: u32 = 8;
 
 /// USD prices of the emulated market.
 fn price_in_usd(symbol: &str) -> Decimal {
@@ -305,40 +300,8 @@ fn event(state: &EmulatorState, id: &str) -> Option<Value> {
     }))
 }
 
-/// Posts `event` until the receiver answers 2xx (or the attempts run out), each attempt with a
-/// new `Id` and `SentTimestamp` and its own signature over the exact bytes sent.
-async fn deliver(webhook: &EmulatorWebhook, event: &Value) {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap_or_default();
-    let mut delay = Duration::from_millis(250);
-    for attempt in 1..=MAX_DELIVERY_ATTEMPTS {
-        let mut body = event.clone();
-        body["Id"] = json!(uuid::Uuid::new_v4().to_string());
-        body["SentTimestamp"] = json!(unix_now());
-        let bytes = body.to_string().into_bytes();
-        let signature = sign(webhook.secret.expose_secret().as_bytes(), &bytes);
-        let sent = http
-            .post(webhook.url.clone())
-            .header(SIGNATURE_HEADER, signature)
-            .header("content-type", "application/json")
-            .body(bytes)
-            .send()
-            .await;
-        match sent {
-            Ok(answer) if answer.status().is_success() => return,
-            Ok(answer) => {
-                tracing::warn!(status = %answer.status(), attempt, "emulated webhook refused")
-            }
-            Err(error) => tracing::warn!(%error, attempt, "emulated webhook not delivered"),
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(8));
-    }
-}
-
-fn unix_now() -> i64 {
+/// Now, in Unix seconds.
+pub(super) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
