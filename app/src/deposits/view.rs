@@ -131,6 +131,9 @@ pub fn DepositPanel(
         if let Some(Err(error)) = report.value().get() {
             return error.message;
         }
+        if let Some(Err(error)) = refresh.value().get() {
+            return format!("The deposits below may be out of date: {}", error.message);
+        }
         match last_exit.get() {
             Some(LinkExit {
                 error: Some(error), ..
@@ -145,6 +148,7 @@ pub fn DepositPanel(
     let failed = move || {
         matches!(create.value().get(), Some(Err(_)))
             || matches!(report.value().get(), Some(Err(_)))
+            || matches!(refresh.value().get(), Some(Err(_)))
             || matches!(last_exit.get(), Some(LinkExit { error: Some(_), .. }))
     };
 
@@ -154,6 +158,7 @@ pub fn DepositPanel(
             on:submit=move |event| {
                 event.prevent_default();
                 last_exit.set(None);
+                report.value().set(None);
                 create.dispatch(CreateDepositLinkToken {
                     asset: asset.get_untracked(),
                     amount: amount.get_untracked(),
