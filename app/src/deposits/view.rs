@@ -25,6 +25,9 @@ pub fn DepositPage() -> impl IntoView {
             <p><a href="/">"← All accounts"</a></p>
             <h1>"Deposit"</h1>
             <p class="lede">"Send crypto from an exchange account to this app through Mesh Link."</p>
+            <noscript>
+                <p class="status">"Depositing needs JavaScript. Your deposits below are listed without it."</p>
+            </noscript>
         </header>
         <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
             {move || {
