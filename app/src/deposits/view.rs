@@ -14,6 +14,9 @@ use crate::model::{LinkSettings, TransferLine};
 /// How often the list is read again while a transfer is still open.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
 
+/// The amount the form offers first, in US dollars.
+const DEFAULT_AMOUNT: &str = "25";
+
 /// `/deposit`: the deposit form and the user's transfers; "Page not found." (404) when no
 /// deposit addresses are configured.
 #[component]
@@ -72,7 +75,7 @@ pub fn DepositPanel(
 ) -> impl IntoView {
     let list = RwSignal::new(transfers);
     let asset = RwSignal::new(0usize);
-    let amount = RwSignal::new(String::from("25"));
+    let amount = RwSignal::new(String::from(DEFAULT_AMOUNT));
     let last_exit = RwSignal::new(None::<LinkExit>);
     let create = ServerAction::<CreateDepositLinkToken>::new();
     let report = ServerAction::<ReportTransfer>::new();
@@ -184,7 +187,8 @@ pub fn DepositPanel(
                 id="deposit-amount"
                 inputmode="decimal"
                 autocomplete="off"
-                prop:value=amount
+                // The field is only ever changed by the user: the signal follows it.
+                value=DEFAULT_AMOUNT
                 on:input=move |event| amount.set(event_target_value(&event))
             />
             <button class="primary" type="submit" disabled=move || !hydrated.get() || busy()>
