@@ -61,7 +61,7 @@ pub async fn report_transfer(
         .apply_transfer(&update)
         .await
         .map_err(|error| crate::accounts::ssr::vault_failure("record a transfer", error))?;
-    // Ask Mesh about it now instead of at the next poll.
+    // Restart the reconciler's back-off: Mesh is asked about it 2 s from now, not minutes.
     state.transfer_reported.notify_one();
     ssr::transfer_lines(&state, &user).await
 }
