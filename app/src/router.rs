@@ -8,13 +8,13 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use server::session::{SessionConfig, assign_user_id};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::validate_request::ValidateRequestHeaderLayer;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::middleware::Next;
@@ -67,7 +67,7 @@ pub fn router(
     let names = asset_names(&options);
     // Leptos names the scripts after `output_name`; the shell names the stylesheet after it.
     options.output_name = names.output_name().into();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let render_page = leptos_axum::render_app_to_stream_with_context(provide_page_nonce, {
         let options = options.clone();
         move || shell(options.clone())
@@ -154,6 +154,15 @@ pub fn router(
                     REQUEST_TIMEOUT,
                 )),
         )
+}
+
+/// The app's routes, listed once per process. While Leptos lists them it holds back every
+/// resource that starts loading anywhere in the process, and such a resource never loads
+/// (leptos-rs/leptos#4773): a second router built in the same process, as the tests build them,
+/// would stall pages that another router is rendering.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Answers a request for a front-end file from memory (or disk in development); passes any
