@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::http::Request;
+use server::clock::unix_now;
 use server::mesh::MeshClient;
 use server::session::UserId;
 use server::vault::TokenVault;
@@ -123,13 +124,6 @@ pub fn spawn_daily_sweep(state: AppState, days: u32) {
             }
         }
     });
-}
-
-/// Now, in Unix seconds.
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 #[cfg(test)]

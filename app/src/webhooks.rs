@@ -16,11 +16,10 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use secrecy::{ExposeSecret, SecretString};
+use server::clock::unix_now;
 use server::mesh::webhook::{SIGNATURE_HEADER, TransferEvent, TransferStatus, signature_matches};
 use server::vault::{DepositStatus, TokenVault, TransferUpdate};
 use tokio::sync::Notify;
-
-use crate::retention::unix_now;
 
 /// The path Mesh's dashboard is given (after the app's public URL).
 pub use server::config::emulator_settings::WEBHOOK_PATH;

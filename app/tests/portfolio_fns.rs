@@ -13,6 +13,7 @@ use app::model::{ConnectionSummary, Portfolio};
 use app::portfolio::tokens::{LEASE, Outcome, REFRESH_MARGIN, refresh_due, refresh_leased};
 use common::{SECRET, TestApp, TestUser, app_error, payload_from_emulated_link};
 use serde_json::json;
+use server::clock::unix_now;
 use server::vault::TokenVault;
 
 /// Connects `broker` through the emulated Link and saves it for `user`.
@@ -47,13 +48,6 @@ async fn advance_emulator_clock(app: &TestApp, seconds: u64) {
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 #[tokio::test]
@@ -159,7 +153,7 @@ async fn two_instances_refresh_once(app: &TestApp, first: &TokenVault, second: &
     let user = app.new_user().await;
     let connection = connect(app, &user, "robinhood").await;
     // Due now: the check looks REFRESH_MARGIN past the access token's expiry (a day away).
-    let at = now() + 24 * 60 * 60 + 60;
+    let at = unix_now() + 24 * 60 * 60 + 60;
     let (a, b) = tokio::join!(
         first.lease_due(at, LEASE, 10),
         second.lease_due(at, LEASE, 10)
@@ -184,8 +178,8 @@ async fn two_instances_refresh_once(app: &TestApp, first: &TokenVault, second: &
         Outcome::Renewed
     );
     let (a, b) = tokio::join!(
-        refresh_due(&app.mesh, first, now()),
-        refresh_due(&app.mesh, second, now())
+        refresh_due(&app.mesh, first, unix_now()),
+        refresh_due(&app.mesh, second, unix_now())
     );
     assert_eq!(a.renewed + b.renewed, 0, "nothing is due any more");
 }
@@ -234,7 +228,7 @@ async fn a_crash_after_mesh_answered_is_recovered_within_the_grace_and_marked_pa
     let app = TestApp::start(SECRET).await;
     let user = app.new_user().await;
     let connection = connect(&app, &user, "robinhood").await;
-    let due = now() + 24 * 60 * 60 + 60;
+    let due = unix_now() + 24 * 60 * 60 + 60;
 
     crash(&app, due).await;
     let report = refresh_due(&app.mesh, &app.vault, due).await;
@@ -287,7 +281,7 @@ async fn a_delayed_authentication_is_redeemed_through_refresh() {
         waiting.message
     );
 
-    let report = refresh_due(&app.mesh, &app.vault, now()).await;
+    let report = refresh_due(&app.mesh, &app.vault, unix_now()).await;
     assert_eq!(report.renewed, 1, "{report:?}");
     let rows = list(&app, &user).await;
     assert_eq!(rows.len(), 1);
@@ -303,7 +297,7 @@ async fn a_delayed_authentication_is_redeemed_through_refresh() {
         .call_json(&other, "save_connection", delayed(json!("never-issued")))
         .await;
     assert_eq!(saved.status(), 200);
-    let report = refresh_due(&app.mesh, &app.vault, now()).await;
+    let report = refresh_due(&app.mesh, &app.vault, unix_now()).await;
     assert_eq!(report.needs_reconnect, 1, "{report:?}");
     assert!(list(&app, &other).await[0].needs_reconnect);
 }

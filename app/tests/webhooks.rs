@@ -3,31 +3,25 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::Request;
 use common::{SECRET, TestApp, WEBHOOK_SECRET};
 use serde_json::json;
+use server::clock::unix_now;
 use server::mesh::webhook::{SIGNATURE_HEADER, sign};
 use server::vault::StoredTransfer;
 use tower::ServiceExt;
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// A delivery body as Mesh sends it (milliseconds in `SentTimestamp`, as some sources show).
 fn event(event_id: &str, transfer_id: &str, user: &str, status: &str) -> String {
     json!({
         "EventId": event_id,
         "Id": uuid::Uuid::new_v4().to_string(),
-        "SentTimestamp": now() * 1000,
+        "SentTimestamp": unix_now() * 1000,
         "TransferId": transfer_id,
-        "Timestamp": now() * 1000,
+        "Timestamp": unix_now() * 1000,
         "TransferStatus": status,
         "TransactionId": "deposit-1",
         "TxHash": if status.eq_ignore_ascii_case("succeeded") { "0xfeed" } else { "" },
@@ -138,7 +132,7 @@ async fn unsigned_wrongly_signed_altered_stale_or_oversized_deliveries_are_refus
 
     let stale = json!({
         "EventId": "event-old", "TransferId": "transfer-old", "TransferStatus": "succeeded",
-        "UserId": user, "SentTimestamp": (now() - 3600) * 1000,
+        "UserId": user, "SentTimestamp": (unix_now() - 3600) * 1000,
     })
     .to_string();
     assert_eq!(app.deliver_signed(&stale).await, 401, "an hour-old attempt");

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
+use server::clock::unix_now;
 use server::mesh::{ManagedTransfer, MeshClient};
 use server::vault::{DepositStatus, TokenVault, TransferUpdate};
 
-use crate::retention::unix_now;
 use crate::state::AppState;
 
 /// The first wait after a report or a change.

@@ -130,7 +130,7 @@ pub fn reported_transfer(
         amount: Some(amount.normalize().to_string()),
         destination: Some(ours.address.clone()),
         tx_hash: payload.tx_hash.filter(|hash| !too_long(hash)),
-        at: crate::retention::unix_now(),
+        at: server::clock::unix_now(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Reads one connection's portfolio from Mesh and shapes it for the page.
 
 use rust_decimal::Decimal;
+use server::clock::unix_now;
 use server::mesh::{Amount, Balances, Holdings, Order, Position, Transfer};
 
 use super::tokens::with_access_token;
@@ -173,10 +174,4 @@ fn capitalized(word: &str) -> String {
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }

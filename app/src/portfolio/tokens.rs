@@ -4,9 +4,10 @@
 //! several instances on one database only one of them calls Mesh for a given connection.
 
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use secrecy::SecretString;
+use server::clock::unix_now;
 use server::mesh::{MeshClient, MeshError, Refreshed};
 use server::vault::{
     BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, Leased, NewAccount, RenewedTokens,
@@ -319,10 +320,4 @@ pub fn needs_reconnect() -> AppError {
         ErrorKind::NeedsReconnect,
         "The broker's sign-in for this account has expired. Reconnect this account.",
     )
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }

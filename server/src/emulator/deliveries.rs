@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use super::transfers::unix_now;
+use crate::clock::unix_now;
 use crate::config::EmulatorWebhook;
 use crate::mesh::webhook::{SIGNATURE_HEADER, sign};
 

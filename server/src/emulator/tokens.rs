@@ -4,7 +4,7 @@
 //! be retried.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::state::random_code;
 
@@ -84,10 +84,7 @@ impl TokenBook {
 
     /// The emulator's time, in Unix seconds.
     pub fn now(&self) -> i64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        real + self.clock_offset
+        crate::clock::unix_now() + self.clock_offset
     }
 
     /// Moves the emulator's clock forward (tests of expiry).

@@ -21,6 +21,7 @@ use super::api::{authorized, ok};
 use super::brokers::Broker;
 use super::deliveries::deliver;
 use super::state::{EmulatorState, lock, random_code};
+use crate::clock::unix_now;
 use crate::mesh::{Amount, Network, TransferOptions};
 
 /// How a transfer ends.
@@ -298,13 +299,6 @@ fn event(state: &EmulatorState, id: &str) -> Option<Value> {
         "DestinationAmount": Amount(transfer.amount),
         "DestinationAddress": transfer.address,
     }))
-}
-
-/// Now, in Unix seconds.
-pub(super) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The `TransferModel` of a transfer, with the spec's field names.

@@ -11,7 +11,7 @@ mod writer;
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rust_decimal::Decimal;
 use secrecy::SecretString;
@@ -26,6 +26,8 @@ use queries::{
     postgres, sqlite,
 };
 use writer::SqliteWriter;
+
+use crate::clock::unix_now;
 pub use writer::WriteError;
 
 pub use crypto::{CryptoError, RowIdentity, TOKEN_KEY_LEN, TokenCipher};
@@ -675,11 +677,4 @@ fn exact(text: &str) -> Option<Decimal> {
 /// `seconds` after the Unix time `now`, saturating.
 fn after(now: i64, seconds: u64) -> i64 {
     now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX))
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
