@@ -1,34 +1,18 @@
 //! The emulated Link page and its sign-in API over HTTP: single-use tokens, the allowed-origin
 //! check, MFA, and revocation of only the tokens the emulator issued.
 
+mod common;
+
 use base64::Engine;
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use server::config::MeshCredentials;
-use server::emulator::{self, EmulatorSettings, RunningEmulator};
+use server::emulator::{self, RunningEmulator};
 use server::mesh::{LinkTokenRequest, MeshClient};
 
-const HOST: &str = "http://127.0.0.1:3000";
+use common::{CLIENT_ID, HOST, client, emulator_settings};
 
 async fn start() -> (RunningEmulator, MeshClient) {
-    let emulator = emulator::spawn(EmulatorSettings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        client_id: "cid".into(),
-        client_secret: SecretString::from("secret"),
-        allowed_origins: vec![HOST.into()],
-        token_ttl: server::config::emulator_settings::DEFAULT_TOKEN_TTL,
-        webhook: None,
-    })
-    .await
-    .unwrap();
-    let client = MeshClient::new(
-        emulator.base_url(),
-        MeshCredentials {
-            client_id: "cid".into(),
-            client_secret: SecretString::from("secret"),
-        },
-    )
-    .unwrap();
+    let emulator = emulator::spawn(emulator_settings("secret")).await.unwrap();
+    let client = client(&emulator, "secret", 2);
     (emulator, client)
 }
 
@@ -196,7 +180,7 @@ async fn delete_account_accepts_only_tokens_the_emulator_issued() {
     let delete = |auth: String, broker: &str| {
         reqwest::Client::new()
             .delete(emulator.base_url().join("/api/v1/account").unwrap())
-            .header("X-Client-Id", "cid")
+            .header("X-Client-Id", CLIENT_ID)
             .header("X-Client-Secret", "secret")
             .json(&json!({"authToken": auth, "type": broker}))
             .send()

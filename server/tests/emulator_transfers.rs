@@ -1,6 +1,8 @@
 //! Deposits through the emulated Link: the transfer steps, the `transferFinished` payload, the
 //! managed-transfers answer against Mesh's spec, and signed webhooks with their retries and faults.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,13 +11,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use server::config::MeshCredentials;
 use server::config::emulator_settings::EmulatorWebhook;
 use server::emulator::{self, EmulatorSettings, RunningEmulator};
 use server::mesh::webhook::{SIGNATURE_HEADER, signature_matches};
 use server::mesh::{Amount, LinkTokenRequest, MeshClient, NETWORKS, ToAddress, TransferOptions};
 
-const HOST: &str = "http://127.0.0.1:3000";
+use common::{CLIENT_ID, HOST, client, emulator_settings};
+
 const SECRET: &str = "whsec-test";
 
 /// What the test receiver got: each attempt's body, and whether its signature held.
@@ -57,26 +59,15 @@ async fn start(refuse_first: bool) -> (RunningEmulator, MeshClient, Received) {
         .with_state(received.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let emulator = emulator::spawn(EmulatorSettings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        client_id: "cid".into(),
-        client_secret: SecretString::from("secret"),
-        allowed_origins: vec![HOST.into()],
-        token_ttl: server::config::emulator_settings::DEFAULT_TOKEN_TTL,
         webhook: Some(EmulatorWebhook {
             url: format!("http://{receiver}/hook").parse().unwrap(),
             secret: SecretString::from(SECRET),
         }),
+        ..emulator_settings("secret")
     })
     .await
     .unwrap();
-    let client = MeshClient::new(
-        emulator.base_url(),
-        MeshCredentials {
-            client_id: "cid".into(),
-            client_secret: SecretString::from("secret"),
-        },
-    )
-    .unwrap();
+    let client = client(&emulator, "secret", 2);
     (emulator, client, received)
 }
 
@@ -192,7 +183,7 @@ async fn a_deposit_with_mfa_posts_the_documented_payload_and_is_listed_as_the_sp
                 .unwrap(),
         )
         .query(&[("UserId", "user-1"), ("Count", "5")])
-        .header("X-Client-Id", "cid")
+        .header("X-Client-Id", CLIENT_ID)
         .header("X-Client-Secret", "secret")
         .send()
         .await

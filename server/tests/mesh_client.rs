@@ -1,27 +1,24 @@
 //! The Mesh client against the emulator over real HTTP: every success and error path.
 
+mod common;
+
 use std::time::Duration;
 
 use base64::Engine;
 use secrecy::SecretString;
 use serde_json::json;
 use server::config::MeshCredentials;
-use server::emulator::{self, EmulatorSettings, RunningEmulator};
+use server::emulator::{self, RunningEmulator};
 use server::mesh::{LinkTokenRequest, MeshClient, MeshError, RetryPolicy, Timeouts};
+
+use common::{CLIENT_ID, emulator_settings};
 
 const SECRET: &str = "sk_sandbox_never-print-me";
 
 async fn start_emulator() -> RunningEmulator {
-    emulator::spawn(EmulatorSettings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        client_id: "test-client".into(),
-        client_secret: SecretString::from(SECRET),
-        allowed_origins: vec!["http://127.0.0.1:3000".into()],
-        token_ttl: server::config::emulator_settings::DEFAULT_TOKEN_TTL,
-        webhook: None,
-    })
-    .await
-    .expect("emulator starts")
+    emulator::spawn(emulator_settings(SECRET))
+        .await
+        .expect("emulator starts")
 }
 
 fn client_for(emulator: &RunningEmulator, secret: &str) -> MeshClient {
@@ -32,7 +29,7 @@ fn client_with_timeout(base_url: url::Url, secret: &str, total: Duration) -> Mes
     MeshClient::with_policy(
         base_url,
         MeshCredentials {
-            client_id: "test-client".into(),
+            client_id: CLIENT_ID.into(),
             client_secret: SecretString::from(secret),
         },
         Timeouts {
@@ -162,7 +159,7 @@ async fn emulator_refuses_unknown_fields_and_missing_user_id_with_an_envelope() 
     ] {
         let response = http
             .post(url.clone())
-            .header("X-Client-Id", "test-client")
+            .header("X-Client-Id", CLIENT_ID)
             .header("X-Client-Secret", SECRET)
             .json(&body)
             .send()

@@ -1,52 +1,30 @@
 //! The Mesh client's data calls against the emulator over HTTP: holdings, balances, history and
 //! token refresh, with every error path (expired, unknown, rotated tokens; keys; faults).
 
+mod common;
+
 use std::str::FromStr;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use server::config::MeshCredentials;
 use server::emulator::{self, EmulatorSettings, RunningEmulator};
-use server::mesh::{Amount, LinkTokenRequest, MeshClient, MeshError, RetryPolicy, Timeouts};
+use server::mesh::{Amount, LinkTokenRequest, MeshClient, MeshError};
 
-const HOST: &str = "http://127.0.0.1:3000";
+use common::{HOST, client, emulator_settings};
+
 const TTL: Duration = Duration::from_secs(600);
 
 async fn start() -> (RunningEmulator, MeshClient) {
     let emulator = emulator::spawn(EmulatorSettings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        client_id: "cid".into(),
-        client_secret: SecretString::from("secret"),
-        allowed_origins: vec![HOST.into()],
         token_ttl: TTL,
-        webhook: None,
+        ..emulator_settings("secret")
     })
     .await
     .unwrap();
-    let mesh = client(&emulator, "secret");
+    let mesh = client(&emulator, "secret", 2);
     (emulator, mesh)
-}
-
-fn client(emulator: &RunningEmulator, secret: &str) -> MeshClient {
-    MeshClient::with_policy(
-        emulator.base_url(),
-        MeshCredentials {
-            client_id: "cid".into(),
-            client_secret: SecretString::from(secret),
-        },
-        Timeouts {
-            connect: Duration::from_secs(1),
-            total: Duration::from_secs(5),
-        },
-        RetryPolicy {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(20),
-        },
-    )
-    .unwrap()
 }
 
 async fn post(emulator: &RunningEmulator, path: &str, body: Value) -> reqwest::Response {
@@ -263,7 +241,7 @@ async fn unknown_tokens_wrong_keys_and_faults_are_typed_errors() {
         .unwrap_err();
     assert!(error.refresh_token_dead(), "{error:?}");
 
-    let wrong_keys = self::client(&emulator, "wrong");
+    let wrong_keys = common::client(&emulator, "wrong", 2);
     assert!(matches!(
         wrong_keys.holdings(&access, "robinhood").await,
         Err(MeshError::Unauthorized)
