@@ -99,7 +99,6 @@ async fn run() -> Result<(), String> {
         webhook_secret: config.webhook_secret.clone(),
         deposit_addresses: config.deposit_addresses.clone(),
         deposit_addresses_emulated: config.deposit_addresses_emulated,
-        transfer_reported: Arc::default(),
     };
     let edge = EdgePolicy {
         link_frame_src: state

@@ -29,8 +29,6 @@ pub struct AppState {
     pub deposit_addresses: Vec<server::config::DepositAddress>,
     /// True when the addresses are the emulator's stand-ins.
     pub deposit_addresses_emulated: bool,
-    /// Wakes the reconciliation task when a browser reports a transfer.
-    pub transfer_reported: Arc<tokio::sync::Notify>,
 }
 
 /// The [`AppState`] provided by the router (shared: providing it costs a reference count per

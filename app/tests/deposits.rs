@@ -69,7 +69,7 @@ async fn without_webhooks_a_reported_deposit_reaches_succeeded_by_polling() {
     // Nothing else is open in this app's own database.
     assert_eq!(
         reconcile_once(&app.mesh, &app.vault).await,
-        Round::NothingOpen
+        Round::NothingDue
     );
 
     // The same on PostgreSQL, when the test run has one (CI always does).

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -907,7 +908,6 @@ async fn transfers_only_move_forward(db: TestDb) {
         ))
     );
     assert_eq!(latest_transfer(&vault, &other).await, None);
-    assert!(!vault.open_transfers(1000).await.unwrap().contains(&id));
 }
 
 async fn mesh_overrules_a_report_made_by_another_user(db: TestDb) {
@@ -922,7 +922,6 @@ async fn mesh_overrules_a_report_made_by_another_user(db: TestDb) {
             .await
             .unwrap()
     );
-    assert!(vault.open_transfers(1000).await.unwrap().contains(&id));
     assert!(
         vault
             .apply_transfer(&transfer_update(&id, &owner, Pending, 2))
@@ -934,7 +933,101 @@ async fn mesh_overrules_a_report_made_by_another_user(db: TestDb) {
         latest_transfer(&vault, &owner).await.map(|t| t.0),
         Some("pending".into())
     );
-    assert!(vault.open_transfers(1000).await.unwrap().contains(&id));
+}
+
+/// Whether a claim at `now` (Unix seconds) gets transfer `id`.
+async fn claims(vault: &TokenVault, id: &str, now: i64) -> bool {
+    let first_wait = Duration::from_secs(2);
+    let longest_wait = Duration::from_secs(5);
+    vault
+        .claim_due_transfers(now, first_wait, longest_wait, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .any(|claimed| claimed == id)
+}
+
+async fn open_transfers_are_claimed_on_one_schedule_for_every_instance(db: TestDb) {
+    use DepositStatus::*;
+    // A database of its own: a claim takes every due transfer in it.
+    let db = db.isolated().await;
+    let vault = db.vault().await;
+    let (user, id) = (new_user(), new_user());
+    assert!(
+        vault
+            .apply_transfer(&transfer_update(&id, &user, Reported, 1))
+            .await
+            .unwrap()
+    );
+    // Due at once after a report; then not again until the wait (2 s, doubling, at most 5 s)
+    // has passed, whoever asks.
+    for (now, claimed) in [
+        (100, true),
+        (100, false),
+        (101, false),
+        (102, true),
+        (105, false),
+        (106, true),
+        (110, false),
+        (111, true),
+        (115, false),
+        (116, true),
+    ] {
+        assert_eq!(claims(&vault, &id, now).await, claimed, "at {now}");
+    }
+    // A change of state makes it due at once.
+    assert!(
+        vault
+            .apply_transfer(&transfer_update(&id, &user, Pending, 2))
+            .await
+            .unwrap()
+    );
+    assert!(claims(&vault, &id, 116).await);
+
+    // A final transfer is never claimed.
+    assert!(
+        vault
+            .apply_transfer(&transfer_update(&id, &user, Succeeded, 3))
+            .await
+            .unwrap()
+    );
+    assert!(!claims(&vault, &id, 1_000).await);
+
+    // Four instances claiming 60 due transfers at once: each is claimed exactly once.
+    let ids: Vec<String> = (0..60).map(|_| new_user()).collect();
+    for other in &ids {
+        let update = transfer_update(other, &user, Reported, 1);
+        assert!(vault.apply_transfer(&update).await.unwrap());
+    }
+    let mut instances = Vec::new();
+    for _ in 0..4 {
+        instances.push(db.vault().await);
+    }
+    let rounds: Vec<_> = instances
+        .into_iter()
+        .map(|instance| {
+            tokio::spawn(async move {
+                let (first, longest) = (Duration::from_secs(2), Duration::from_secs(5));
+                instance
+                    .claim_due_transfers(200, first, longest, 25)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for round in rounds {
+        claimed.extend(round.await.unwrap());
+    }
+    claimed.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(
+        claimed.len(),
+        ids.len(),
+        "no transfer claimed twice or left"
+    );
+    assert_eq!(claimed, expected);
 }
 
 async fn a_webhook_event_is_stored_once_and_processed_once(db: TestDb) {
@@ -990,6 +1083,7 @@ on_both_backends!(
     round_trip,
     transfers_only_move_forward,
     mesh_overrules_a_report_made_by_another_user,
+    open_transfers_are_claimed_on_one_schedule_for_every_instance,
     a_webhook_event_is_stored_once_and_processed_once,
     idle_users_are_found_and_forgotten_once_empty,
     a_logo_is_stored_once_for_all_the_accounts_it_decorates,

@@ -61,8 +61,7 @@ pub async fn report_transfer(
         .apply_transfer(&update)
         .await
         .map_err(|error| crate::accounts::ssr::vault_failure("record a transfer", error))?;
-    // Restart the reconciler's back-off: Mesh is asked about it 2 s from now, not minutes.
-    state.transfer_reported.notify_one();
+    // Stored as due: an instance's reconciler asks Mesh about it within 2 s.
     ssr::transfer_lines(&state, &user).await
 }
 

@@ -1,7 +1,8 @@
 //! Reconciliation: asks Mesh (`GET /api/v1/transfers/managed/mesh`) about every transfer not
 //! yet final, so a deposit reaches its final state without webhooks too (local development has
-//! no public URL for Mesh to call; a delivery can be lost). Polls soon after a browser reports
-//! a transfer, then backs off while nothing changes.
+//! no public URL for Mesh to call; a delivery can be lost). The schedule is stored with each
+//! transfer, so several instances share it: each transfer is asked about by one of them, soon
+//! after a report or a change, then less and less often while nothing changes.
 
 use std::time::Duration;
 
@@ -11,11 +12,14 @@ use server::vault::{DepositStatus, TokenVault, TransferUpdate};
 
 use crate::state::AppState;
 
-/// The first wait after a report or a change.
-pub const FIRST_POLL_AFTER: Duration = Duration::from_secs(2);
+/// How often each instance looks for transfers due to be asked about.
+pub const TICK: Duration = Duration::from_secs(2);
 
-/// The longest wait between polls while transfers stay open (and the sweep when none are).
-pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(300);
+/// The wait before asking again after the first answer; doubled while the answer stays the same.
+pub const FIRST_WAIT: Duration = Duration::from_secs(2);
+
+/// The longest wait between two questions about one open transfer.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(300);
 
 /// Most transfers asked about per round.
 const PER_ROUND: i64 = 50;
@@ -23,22 +27,11 @@ const PER_ROUND: i64 = 50;
 /// Starts the polling task. Call it inside the Tokio runtime.
 pub fn spawn_reconciler(state: AppState) {
     tokio::spawn(async move {
-        let mut wait = FIRST_POLL_AFTER;
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                // A new report: ask about it after the first wait (Mesh's webhook usually comes
-                // first), not at the end of a long back-off.
-                () = state.transfer_reported.notified() => {
-                    wait = FIRST_POLL_AFTER;
-                    continue;
-                }
-            }
-            wait = match reconcile_once(&state.mesh, &state.vault).await {
-                Round::Changed => FIRST_POLL_AFTER,
-                Round::Unchanged => (wait * 2).min(MAX_POLL_INTERVAL),
-                Round::NothingOpen => MAX_POLL_INTERVAL,
-            };
+            tick.tick().await;
+            reconcile_once(&state.mesh, &state.vault).await;
         }
     });
 }
@@ -48,24 +41,28 @@ pub fn spawn_reconciler(state: AppState) {
 pub enum Round {
     /// At least one transfer moved on.
     Changed,
-    /// Transfers are open, none moved.
+    /// Transfers were asked about, none moved.
     Unchanged,
-    /// No transfer is open.
-    NothingOpen,
+    /// No open transfer was due.
+    NothingDue,
 }
 
-/// Asks Mesh once about each open transfer and applies what it says.
+/// Claims the open transfers due to be asked about, asks Mesh once about each and applies what
+/// it says.
 pub async fn reconcile_once(mesh: &MeshClient, vault: &TokenVault) -> Round {
-    let open = match vault.open_transfers(PER_ROUND).await {
-        Ok(open) if open.is_empty() => return Round::NothingOpen,
-        Ok(open) => open,
+    let due = vault
+        .claim_due_transfers(unix_now(), FIRST_WAIT, LONGEST_WAIT, PER_ROUND)
+        .await;
+    let due = match due {
+        Ok(due) if due.is_empty() => return Round::NothingDue,
+        Ok(due) => due,
         Err(error) => {
             tracing::error!(%error, "could not read the open transfers");
             return Round::Unchanged;
         }
     };
     let mut changed = false;
-    for transfer_id in open {
+    for transfer_id in due {
         let update = match mesh.managed_transfer(&transfer_id).await {
             Ok(Some(transfer)) => update_from(transfer),
             Ok(None) => None,

@@ -104,7 +104,6 @@ impl TestApp {
             )
             .unwrap(),
             deposit_addresses_emulated: true,
-            transfer_reported: Arc::default(),
         };
         let session = SessionConfig::new(&[42u8; 64], false).unwrap();
         let options = LeptosOptions::builder()

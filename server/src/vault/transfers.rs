@@ -2,6 +2,8 @@
 //! (see [`DepositStatus::rank`]); every verified delivery is stored before it is answered, once
 //! per `EventId`, and applied afterwards.
 
+use std::time::Duration;
+
 use super::writer::WebhookDelivery;
 use super::{Store, TokenVault, VaultError};
 
@@ -91,8 +93,10 @@ pub struct StoredTransfer {
     pub updated_at: i64,
 }
 
+/// The queries, written once for both databases; `$skip_locked` is PostgreSQL's row-lock
+/// clause for claims (SQLite runs one writer at a time, so it needs none).
 macro_rules! transfer_queries {
-    ($db:ty) => {
+    ($db:ty, $skip_locked:literal) => {
         use super::{StoredTransfer, TransferUpdate};
 
         type Pool = sqlx::Pool<$db>;
@@ -184,7 +188,7 @@ macro_rules! transfer_queries {
                  amount = COALESCE(excluded.amount, transfers.amount), \
                  destination = COALESCE(excluded.destination, transfers.destination), \
                  tx_hash = COALESCE(excluded.tx_hash, transfers.tx_hash), \
-                 updated_at = excluded.updated_at \
+                 updated_at = excluded.updated_at, check_after = 0, check_interval = 0 \
                  WHERE excluded.status_rank > transfers.status_rank \
                  AND (excluded.user_id = transfers.user_id OR transfers.status_rank = 0)",
             )
@@ -203,14 +207,42 @@ macro_rules! transfer_queries {
             Ok(done.rows_affected() > 0)
         }
 
-        pub(super) async fn open_transfers(
+        pub(super) async fn claim_due_transfers(
             pool: &Pool,
+            now: i64,
+            first_wait: i64,
+            longest_wait: i64,
             limit: i64,
         ) -> Result<Vec<String>, sqlx::Error> {
-            sqlx::query_scalar(
-                "SELECT transfer_id FROM transfers WHERE status_rank < 2 \
-                 ORDER BY updated_at LIMIT $1",
+            // Read first: most rounds find nothing due and so take no write lock.
+            let due: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM transfers \
+                 WHERE status_rank < 2 AND check_after <= $1)",
             )
+            .bind(now)
+            .fetch_one(pool)
+            .await?;
+            if !due {
+                return Ok(Vec::new());
+            }
+            // Instances claiming at once get different rows: on PostgreSQL each skips the rows
+            // another is claiming and takes the next due ones.
+            sqlx::query_scalar(concat!(
+                "UPDATE transfers SET check_interval = CASE \
+                 WHEN check_interval = 0 THEN $2 \
+                 WHEN check_interval * 2 > $3 THEN $3 ELSE check_interval * 2 END, \
+                 check_after = $1 + CASE \
+                 WHEN check_interval = 0 THEN $2 \
+                 WHEN check_interval * 2 > $3 THEN $3 ELSE check_interval * 2 END \
+                 WHERE transfer_id IN ( \
+                 SELECT transfer_id FROM transfers WHERE status_rank < 2 AND check_after <= $1 \
+                 ORDER BY check_after, updated_at DESC LIMIT $4",
+                $skip_locked,
+                ") RETURNING transfer_id",
+            ))
+            .bind(now)
+            .bind(first_wait)
+            .bind(longest_wait)
             .bind(limit)
             .fetch_all(pool)
             .await
@@ -235,11 +267,11 @@ macro_rules! transfer_queries {
 }
 
 pub(super) mod sqlite {
-    transfer_queries!(sqlx::Sqlite);
+    transfer_queries!(sqlx::Sqlite, "");
 }
 
 mod postgres {
-    transfer_queries!(sqlx::Postgres);
+    transfer_queries!(sqlx::Postgres, " FOR UPDATE SKIP LOCKED");
 }
 
 /// Dispatches each query to the vault's database.
@@ -302,10 +334,22 @@ impl TokenVault {
         Ok(on_store!(self, apply_transfer(update))?)
     }
 
-    /// Up to `limit` transfers not yet final, least recently updated first: what reconciliation
-    /// asks Mesh about.
-    pub async fn open_transfers(&self, limit: i64) -> Result<Vec<String>, VaultError> {
-        Ok(on_store!(self, open_transfers(limit))?)
+    /// Claims up to `limit` transfers not yet final whose check is due at `now` (Unix seconds):
+    /// reconciliation asks Mesh about them. Each is given its next check, `first_wait` after a
+    /// report or a change of state, then twice the last wait, at most `longest_wait`; no
+    /// instance gets it again before then.
+    pub async fn claim_due_transfers(
+        &self,
+        now: i64,
+        first_wait: Duration,
+        longest_wait: Duration,
+        limit: i64,
+    ) -> Result<Vec<String>, VaultError> {
+        let (first, longest) = (seconds(first_wait), seconds(longest_wait));
+        Ok(on_store!(
+            self,
+            claim_due_transfers(now, first, longest, limit)
+        )?)
     }
 
     /// The user's latest `limit` transfers, newest first.
@@ -316,4 +360,9 @@ impl TokenVault {
     ) -> Result<Vec<StoredTransfer>, VaultError> {
         Ok(on_store!(self, transfers_of(user_id, limit))?)
     }
+}
+
+/// A wait in whole seconds, at least one.
+fn seconds(wait: Duration) -> i64 {
+    i64::try_from(wait.as_secs()).unwrap_or(i64::MAX).max(1)
 }
