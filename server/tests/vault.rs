@@ -11,8 +11,8 @@ use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use server::vault::{
-    Backend, BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, CryptoError, DepositStatus,
-    NewAccount, PendingConnection, TokenVault, TransferUpdate, VaultError,
+    Backend, BrokerInfo, BrokerTokens, CheckSchedule, ConnectedAccounts, Connection, CryptoError,
+    DepositStatus, NewAccount, PendingConnection, TokenVault, TransferUpdate, VaultError,
 };
 use sqlx::Row;
 
@@ -935,12 +935,17 @@ async fn mesh_overrules_a_report_made_by_another_user(db: TestDb) {
     );
 }
 
+/// Checks 2 s after the first, doubling up to 5 s; reports are checked for 1,000 s.
+const SCHEDULE: CheckSchedule = CheckSchedule {
+    first_wait: Duration::from_secs(2),
+    longest_wait: Duration::from_secs(5),
+    reports_checked_for: Duration::from_secs(1_000),
+};
+
 /// Whether a claim at `now` (Unix seconds) gets transfer `id`.
 async fn claims(vault: &TokenVault, id: &str, now: i64) -> bool {
-    let first_wait = Duration::from_secs(2);
-    let longest_wait = Duration::from_secs(5);
     vault
-        .claim_due_transfers(now, first_wait, longest_wait, 10_000)
+        .claim_due_transfers(now, &SCHEDULE, 10_000)
         .await
         .unwrap()
         .iter()
@@ -1007,9 +1012,8 @@ async fn open_transfers_are_claimed_on_one_schedule_for_every_instance(db: TestD
         .into_iter()
         .map(|instance| {
             tokio::spawn(async move {
-                let (first, longest) = (Duration::from_secs(2), Duration::from_secs(5));
                 instance
-                    .claim_due_transfers(200, first, longest, 25)
+                    .claim_due_transfers(200, &SCHEDULE, 25)
                     .await
                     .unwrap()
             })
@@ -1028,6 +1032,20 @@ async fn open_transfers_are_claimed_on_one_schedule_for_every_instance(db: TestD
         "no transfer claimed twice or left"
     );
     assert_eq!(claimed, expected);
+
+    // A report Mesh never confirmed is left alone once it is older than the window; Mesh's
+    // own `pending` is asked about for as long as it lasts.
+    let (made_up, slow) = (new_user(), new_user());
+    for (transfer, status) in [(&made_up, Reported), (&slow, Pending)] {
+        let update = transfer_update(transfer, &user, status, 1);
+        assert!(vault.apply_transfer(&update).await.unwrap());
+    }
+    let claimed = vault
+        .claim_due_transfers(1_002, &SCHEDULE, 10_000)
+        .await
+        .unwrap();
+    assert!(claimed.contains(&slow), "{claimed:?}");
+    assert!(!claimed.contains(&made_up), "{claimed:?}");
 }
 
 async fn a_webhook_event_is_stored_once_and_processed_once(db: TestDb) {

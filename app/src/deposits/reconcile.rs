@@ -8,18 +8,20 @@ use std::time::Duration;
 
 use server::clock::unix_now;
 use server::mesh::{ManagedTransfer, MeshClient};
-use server::vault::{DepositStatus, TokenVault, TransferUpdate};
+use server::vault::{CheckSchedule, DepositStatus, TokenVault, TransferUpdate};
 
 use crate::state::AppState;
 
 /// How often each instance looks for transfers due to be asked about.
 pub const TICK: Duration = Duration::from_secs(2);
 
-/// The wait before asking again after the first answer; doubled while the answer stays the same.
-pub const FIRST_WAIT: Duration = Duration::from_secs(2);
-
-/// The longest wait between two questions about one open transfer.
-pub const LONGEST_WAIT: Duration = Duration::from_secs(300);
+/// Asked about at once after a report or a change, then 2 s later, doubling up to 5 minutes; a
+/// report Mesh has not confirmed within a day is no longer asked about.
+pub const SCHEDULE: CheckSchedule = CheckSchedule {
+    first_wait: Duration::from_secs(2),
+    longest_wait: Duration::from_secs(300),
+    reports_checked_for: Duration::from_secs(24 * 60 * 60),
+};
 
 /// Most transfers asked about per round.
 const PER_ROUND: i64 = 50;
@@ -50,10 +52,10 @@ pub enum Round {
 /// Claims the open transfers due to be asked about, asks Mesh once about each and applies what
 /// it says.
 pub async fn reconcile_once(mesh: &MeshClient, vault: &TokenVault) -> Round {
-    let due = vault
-        .claim_due_transfers(unix_now(), FIRST_WAIT, LONGEST_WAIT, PER_ROUND)
-        .await;
-    let due = match due {
+    let due = match vault
+        .claim_due_transfers(unix_now(), &SCHEDULE, PER_ROUND)
+        .await
+    {
         Ok(due) if due.is_empty() => return Round::NothingDue,
         Ok(due) => due,
         Err(error) => {

@@ -2,11 +2,14 @@
 //! link token's `transferOptions`, and the transfers list as the user reads it.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use rust_decimal::Decimal;
+use server::clock::unix_now;
 use server::mesh::{Amount, LinkTokenRequest, ToAddress, TransferOptions};
 use server::vault::{DepositStatus, StoredTransfer, TransferUpdate};
 
+use super::reconcile::SCHEDULE;
 use crate::error::{AppError, ErrorKind};
 use crate::link::TransferFinishedPayload;
 use crate::model::TransferLine;
@@ -130,7 +133,7 @@ pub fn reported_transfer(
         amount: Some(amount.normalize().to_string()),
         destination: Some(ours.address.clone()),
         tx_hash: payload.tx_hash.filter(|hash| !too_long(hash)),
-        at: server::clock::unix_now(),
+        at: unix_now(),
     })
 }
 
@@ -140,13 +143,23 @@ pub async fn transfer_lines(state: &AppState, user: &str) -> Result<Vec<Transfer
         .vault
         .transfers_of(user, LISTED_TRANSFERS)
         .await
-        .map(|list| list.into_iter().map(line).collect())
+        .map(|list| {
+            let now = unix_now();
+            list.into_iter()
+                .map(|transfer| line(transfer, now))
+                .collect()
+        })
         .map_err(|error| crate::accounts::ssr::vault_failure("list transfers", error))
 }
 
-fn line(transfer: StoredTransfer) -> TransferLine {
+fn line(transfer: StoredTransfer, now: i64) -> TransferLine {
     let status = DepositStatus::parse(&transfer.status).unwrap_or(DepositStatus::Reported);
+    let unconfirmed_for =
+        Duration::from_secs(now.saturating_sub(transfer.updated_at).max(0) as u64);
     let note = match status {
+        DepositStatus::Reported if unconfirmed_for > SCHEDULE.reports_checked_for => {
+            "Mesh had no record of it a day after Link reported it, so it is no longer checked. If the exchange shows it as sent, contact support with its transaction."
+        }
         DepositStatus::Reported => "Link says it was sent; waiting for Mesh to confirm it.",
         DepositStatus::Pending => "Mesh confirmed it is on its way.",
         DepositStatus::Succeeded => "Arrived: Mesh confirmed the deposit.",
@@ -181,5 +194,25 @@ mod tests {
         for refused in ["0", "0.99", "100000.01", "12.345", "abc", "-5", "", "1e3"] {
             assert!(usd_amount(refused).is_err(), "{refused} was accepted");
         }
+    }
+
+    #[test]
+    fn a_report_mesh_never_confirmed_says_it_is_no_longer_checked() {
+        let reported = StoredTransfer {
+            transfer_id: "t-1".into(),
+            status: "reported".into(),
+            symbol: Some("USDC".into()),
+            network: Some("Ethereum".into()),
+            amount: Some("40.00".into()),
+            destination: None,
+            tx_hash: None,
+            updated_at: 1_000,
+        };
+        let day = SCHEDULE.reports_checked_for.as_secs() as i64;
+        let fresh = line(reported.clone(), 1_000 + day);
+        assert!(fresh.note.contains("waiting for Mesh"), "{}", fresh.note);
+        assert_eq!(fresh.amount, "40 USDC");
+        let stale = line(reported, 1_001 + day);
+        assert!(stale.note.contains("no longer checked"), "{}", stale.note);
     }
 }

@@ -32,7 +32,7 @@ pub use writer::WriteError;
 
 pub use crypto::{CryptoError, RowIdentity, TOKEN_KEY_LEN, TokenCipher};
 pub use leases::{Leased, RenewedTokens};
-pub use transfers::{DepositStatus, StoredTransfer, TransferUpdate};
+pub use transfers::{CheckSchedule, DepositStatus, StoredTransfer, TransferUpdate};
 
 /// An access token and its refresh token. Not `Serialize`; `Debug` shows nothing secret.
 pub struct BrokerTokens {

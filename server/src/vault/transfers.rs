@@ -49,6 +49,19 @@ impl DepositStatus {
     }
 }
 
+/// How reconciliation spaces its questions to Mesh about each open transfer.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckSchedule {
+    /// The wait after the first question (after a report or a change of state); doubled after
+    /// each answer that changes nothing.
+    pub first_wait: Duration,
+    /// The longest wait between two questions.
+    pub longest_wait: Duration,
+    /// How long a browser's report is asked about while Mesh has not confirmed it: anyone can
+    /// make one up, and it must not cost Mesh calls for ever.
+    pub reports_checked_for: Duration,
+}
+
 /// A transfer's new state, with what the reporter knows of it (unknown fields keep their value).
 #[derive(Clone, Debug)]
 pub struct TransferUpdate {
@@ -210,16 +223,16 @@ macro_rules! transfer_queries {
         pub(super) async fn claim_due_transfers(
             pool: &Pool,
             now: i64,
-            first_wait: i64,
-            longest_wait: i64,
+            [first_wait, longest_wait, reported_since]: [i64; 3],
             limit: i64,
         ) -> Result<Vec<String>, sqlx::Error> {
             // Read first: most rounds find nothing due and so take no write lock.
             let due: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM transfers \
-                 WHERE status_rank < 2 AND check_after <= $1)",
+                "SELECT EXISTS (SELECT 1 FROM transfers WHERE status_rank < 2 \
+                 AND check_after <= $1 AND (status_rank > 0 OR updated_at >= $2))",
             )
             .bind(now)
+            .bind(reported_since)
             .fetch_one(pool)
             .await?;
             if !due {
@@ -236,6 +249,7 @@ macro_rules! transfer_queries {
                  WHEN check_interval * 2 > $3 THEN $3 ELSE check_interval * 2 END \
                  WHERE transfer_id IN ( \
                  SELECT transfer_id FROM transfers WHERE status_rank < 2 AND check_after <= $1 \
+                 AND (status_rank > 0 OR updated_at >= $5) \
                  ORDER BY check_after, updated_at DESC LIMIT $4",
                 $skip_locked,
                 ") RETURNING transfer_id",
@@ -244,6 +258,7 @@ macro_rules! transfer_queries {
             .bind(first_wait)
             .bind(longest_wait)
             .bind(limit)
+            .bind(reported_since)
             .fetch_all(pool)
             .await
         }
@@ -334,22 +349,22 @@ impl TokenVault {
         Ok(on_store!(self, apply_transfer(update))?)
     }
 
-    /// Claims up to `limit` transfers not yet final whose check is due at `now` (Unix seconds):
-    /// reconciliation asks Mesh about them. Each is given its next check, `first_wait` after a
-    /// report or a change of state, then twice the last wait, at most `longest_wait`; no
-    /// instance gets it again before then.
+    /// Claims up to `limit` transfers not yet final whose check is due at `now` (Unix seconds),
+    /// for reconciliation to ask Mesh about; reports older than `schedule.reports_checked_for`
+    /// are left alone. Each claimed transfer gets its next check on `schedule`, and no instance
+    /// claims it again before then.
     pub async fn claim_due_transfers(
         &self,
         now: i64,
-        first_wait: Duration,
-        longest_wait: Duration,
+        schedule: &CheckSchedule,
         limit: i64,
     ) -> Result<Vec<String>, VaultError> {
-        let (first, longest) = (seconds(first_wait), seconds(longest_wait));
-        Ok(on_store!(
-            self,
-            claim_due_transfers(now, first, longest, limit)
-        )?)
+        let waits = [
+            seconds(schedule.first_wait),
+            seconds(schedule.longest_wait),
+            now - seconds(schedule.reports_checked_for),
+        ];
+        Ok(on_store!(self, claim_due_transfers(now, waits, limit))?)
     }
 
     /// The user's latest `limit` transfers, newest first.
