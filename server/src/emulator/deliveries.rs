@@ -15,11 +15,7 @@ const MAX_DELIVERY_ATTEMPTS: u32 = 8;
 
 /// Posts `event` until the receiver answers 2xx (or the attempts run out), each attempt with a
 /// new `Id` and `SentTimestamp` and its own signature over the exact bytes sent.
-pub async fn deliver(webhook: &EmulatorWebhook, event: &Value) {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap_or_default();
+pub async fn deliver(http: &reqwest::Client, webhook: &EmulatorWebhook, event: &Value) {
     let mut delay = Duration::from_millis(250);
     for attempt in 1..=MAX_DELIVERY_ATTEMPTS {
         let mut body = event.clone();

@@ -10,6 +10,9 @@ use super::tokens::{Grant, Pair, TokenBook};
 use super::transfers::{Preview, TransferBook};
 use crate::mesh::TransferOptions;
 
+/// How long one webhook delivery may take before it counts as failed.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a link token can be redeemed, as Mesh documents.
 pub const LINK_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
@@ -82,6 +85,8 @@ pub struct EmulatorState {
     /// Transfers made through Link, and how the next ones end.
     pub transfers: Mutex<TransferBook>,
     connected_accounts: Mutex<HashSet<(String, String, String)>>,
+    /// The client webhooks are delivered with (one connection pool for every delivery).
+    pub webhook_client: reqwest::Client,
 }
 
 impl EmulatorState {
@@ -95,6 +100,10 @@ impl EmulatorState {
             ui_sessions: Mutex::default(),
             connected_accounts: Mutex::default(),
             transfers: Mutex::default(),
+            webhook_client: reqwest::Client::builder()
+                .timeout(WEBHOOK_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
         }
     }
 

@@ -273,9 +273,9 @@ async fn deliver_with(state: &EmulatorState, event: Option<Value>, fault: Option
     let (Some(event), Some(webhook)) = (event, &state.settings.webhook) else {
         return;
     };
-    deliver(webhook, &event).await;
+    deliver(&state.webhook_client, webhook, &event).await;
     if fault == Some(WebhookFault::Duplicate) {
-        deliver(webhook, &event).await;
+        deliver(&state.webhook_client, webhook, &event).await;
     }
 }
 
