@@ -359,12 +359,17 @@ impl TokenVault {
         schedule: &CheckSchedule,
         limit: i64,
     ) -> Result<Vec<String>, VaultError> {
-        let waits = [
+        // The schedule in the database's units: two waits in seconds, and the oldest report
+        // still checked as a Unix time.
+        let in_seconds = [
             seconds(schedule.first_wait),
             seconds(schedule.longest_wait),
             now - seconds(schedule.reports_checked_for),
         ];
-        Ok(on_store!(self, claim_due_transfers(now, waits, limit))?)
+        Ok(on_store!(
+            self,
+            claim_due_transfers(now, in_seconds, limit)
+        )?)
     }
 
     /// The user's latest `limit` transfers, newest first.
