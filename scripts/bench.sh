@@ -30,8 +30,8 @@ fi
 
 if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
   install_build_tools
-  log "Building release: cargo leptos build --release --precompress"
-  cargo leptos build --release --precompress >&2
+  log "Building release: cargo leptos build --release --precompress --split"
+  cargo leptos build --release --precompress --split >&2
 fi
 
 work="$(mktemp -d)"

@@ -38,8 +38,8 @@ cargo test -p mesh-link-starter --features ssr
 # it twice, and every crate would be compiled again), and `cargo leptos watch` sets LEPTOS_WATCH,
 # which the leptos crate reads at compile time (its only effect: hot-reload markers in debug HTML).
 if [ -n "$release" ]; then
-  log "Building the release binary: cargo leptos build --release --precompress"
-  env -u RUSTFLAGS cargo leptos build --release --precompress
+  log "Building the release binary: cargo leptos build --release --precompress --split"
+  env -u RUSTFLAGS cargo leptos build --release --precompress --split
   E2E_APP_DIR="$(mktemp -d)"
   cp target/release/mesh-link-starter "$E2E_APP_DIR/"
   export E2E_APP_BINARY="$E2E_APP_DIR/mesh-link-starter"
@@ -47,7 +47,7 @@ if [ -n "$release" ]; then
   log "The binary alone in $E2E_APP_DIR: $(du -h "$E2E_APP_BINARY" | cut -f1)"
 else
   log "Building the app for the browser tests"
-  env -u RUSTFLAGS LEPTOS_WATCH=true cargo leptos build
+  env -u RUSTFLAGS LEPTOS_WATCH=true cargo leptos build --split
 fi
 
 log "Browser tests (Playwright, $CHROMIUM_PATH), SQLite behind the app"

@@ -59,12 +59,19 @@ async fn run() -> Result<(), String> {
     }
 
     // A release binary serves the site it embeds; one built the wrong way has none.
-    if !cfg!(debug_assertions)
-        && !app::router::asset_names(&options).has_front_end::<app::assets::Site>()
-    {
+    let site = app::router::asset_names(&options);
+    if !cfg!(debug_assertions) && !site.has_front_end::<app::assets::Site>() {
         return Err("this binary holds no site (wasm, JS, CSS): build it with \
-                    `cargo leptos build --release --precompress`, which builds the site first"
+                    `cargo leptos build --release --precompress --split`, which builds the site first"
             .into());
+    }
+    if site.built_without_split::<app::assets::Site>() {
+        return Err(
+            "the site was built without `--split`, so the Deposit page's lazy island has \
+                    no code to load and no button on any page would work: build with \
+                    `cargo leptos build --split` (or `watch --split`, as `scripts/dev.sh` does)"
+                .into(),
+        );
     }
     let emulator_origin = start_emulator(&config).await?;
     let vault = open_vault(&config).await?;

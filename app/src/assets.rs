@@ -2,10 +2,10 @@
 //! `target/site` in the binary, so one file is the whole deploy; a debug build reads the same
 //! folder from disk on every request, so `cargo leptos watch` reloads live.
 //!
-//! In release the JS glue, the wasm and the CSS (built together, so versioned together) get
-//! content-hashed URLs, cached for a year as immutable; every other file gets a short cache and
-//! an `ETag`. Each file is answered in the
-//! best encoding the browser accepts among those `cargo leptos build --release --precompress`
+//! In release the front end (JS glue, wasm, CSS and split chunks, built together, so versioned
+//! together) is served under a content-hashed folder, cached for a year as immutable; every
+//! other file gets a short cache and an `ETag`. Each file is answered in the
+//! best encoding the browser accepts among those `cargo leptos build --release --precompress --split`
 //! made beside it (`.br`, `.gz`).
 
 use std::borrow::Cow;
@@ -17,6 +17,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use rust_embed::Embed;
+use sha2::{Digest, Sha256};
 
 /// The site folder cargo-leptos writes (`site-root`). A build made before any site exists
 /// (`cargo clippy`, `cargo test` on a fresh clone) embeds nothing and still compiles.
@@ -30,22 +31,22 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `Cache-Control` of other files: reuse for five minutes, then revalidate with the `ETag`.
 pub const REVALIDATE: &str = "public, max-age=300, must-revalidate";
 
-/// The names of the front-end files (JS glue, wasm, CSS), versioned by their contents.
+/// Where the front-end files (JS glue, wasm, CSS, and the chunks of lazy islands) are served:
+/// in release, under a folder named after a hash of them all (`pkg/3f9c…/`), so they keep
+/// cargo-leptos's own names, and the imports between them (main JS, split loader, chunks)
+/// still resolve, while a new build gets new URLs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssetNames {
     /// The unversioned output name (`LEPTOS_OUTPUT_NAME`).
     output_name: String,
     /// The folder of the compiled files under the site root (`site-pkg-dir`).
     pkg_dir: String,
-    /// A hash of the three files; `None` when names are not versioned.
+    /// A hash of every file in that folder; `None` when it is not versioned.
     version: Option<String>,
 }
 
-/// The front-end files that share the version.
-const FRONT_END: [&str; 3] = ["js", "wasm", "css"];
-
 impl AssetNames {
-    /// Plain names, as cargo-leptos writes them (development).
+    /// The plain folder, as cargo-leptos writes it (development).
     pub fn unversioned(output_name: &str, pkg_dir: &str) -> Self {
         Self {
             output_name: output_name.to_string(),
@@ -54,54 +55,65 @@ impl AssetNames {
         }
     }
 
-    /// Names carrying a hash of the front-end files in `E`; plain names when one is missing.
+    /// A folder named after a hash of every file `E` holds in `pkg_dir`; the plain folder when
+    /// it holds none.
     pub fn versioned<E: Embed>(output_name: &str, pkg_dir: &str) -> Self {
         let plain = Self::unversioned(output_name, pkg_dir);
-        let hashes: Option<Vec<[u8; 32]>> = FRONT_END
-            .iter()
-            .map(|ext| E::get(&plain.plain_path(ext)).map(|f| f.metadata.sha256_hash()))
-            .collect();
-        let version = hashes.map(|hashes| {
-            // Five bytes of each file's hash: 30 hex digits that change when any file does.
-            hashes.iter().map(|h| hex(&h[..5])).collect()
-        });
+        let prefix = format!("{pkg_dir}/");
+        let mut files: Vec<_> = E::iter().filter(|path| path.starts_with(&prefix)).collect();
+        files.sort();
+        let mut hasher = Sha256::new();
+        for path in &files {
+            if let Some(file) = E::get(path) {
+                hasher.update(path.as_bytes());
+                hasher.update(file.metadata.sha256_hash());
+            }
+        }
+        // 15 bytes: 30 hex digits that change when any file does.
+        let version = (!files.is_empty()).then(|| hex(&hasher.finalize()[..15]));
         Self { version, ..plain }
     }
 
-    /// The versioned output name, for `LeptosOptions::output_name`: Leptos's
-    /// `HydrationScripts` then requests `{name}.js` and `{name}.wasm`, and the shell links
-    /// `{name}.css`.
-    pub fn output_name(&self) -> String {
+    /// The folder the page loads the front end from, for `LeptosOptions::site_pkg_dir`:
+    /// Leptos's `HydrationScripts` requests `{folder}/{name}.js` and `{folder}/{name}.wasm`,
+    /// and the shell links `{folder}/{name}.css`.
+    pub fn pkg_dir(&self) -> String {
         match &self.version {
-            Some(version) => format!("{}.{version}", self.output_name),
-            None => self.output_name.clone(),
+            Some(version) => format!("{}/{version}", self.pkg_dir),
+            None => self.pkg_dir.clone(),
         }
     }
 
     /// True when the site holds a compiled front end.
     pub fn has_front_end<E: Embed>(&self) -> bool {
-        E::get(&self.plain_path("wasm")).is_some()
+        E::get(&format!("{}/{}.wasm", self.pkg_dir, self.output_name)).is_some()
     }
 
-    fn plain_path(&self, ext: &str) -> String {
-        format!("{}/{}.{ext}", self.pkg_dir, self.output_name)
+    /// True when the front end was built without `--split` although it has a lazy island: its
+    /// JS glue then imports a module that does not exist, and no island would ever hydrate.
+    pub fn built_without_split<E: Embed>(&self) -> bool {
+        // What cargo-leptos leaves where the split loader's name belongs without `--split`.
+        const PLACEHOLDER: &[u8] = b"__wasm_split_placeholder__";
+        E::get(&format!("{}/{}.js", self.pkg_dir, self.output_name)).is_some_and(|js| {
+            js.data
+                .windows(PLACEHOLDER.len())
+                .any(|bytes| bytes == PLACEHOLDER)
+        })
     }
 
     /// The stored file behind a request path, and whether that path is content-hashed.
-    /// A hashed path of another version finds nothing.
+    /// A path in another version's folder finds nothing.
     fn resolve<'a>(&self, path: &'a str) -> (Cow<'a, str>, bool) {
         // Compared piece by piece: this runs for every request, and a miss allocates nothing.
-        let ext = self.version.as_deref().and_then(|version| {
+        let file = self.version.as_deref().and_then(|version| {
             path.strip_prefix(self.pkg_dir.as_str())?
                 .strip_prefix('/')?
-                .strip_prefix(self.output_name.as_str())?
-                .strip_prefix('.')?
                 .strip_prefix(version)?
-                .strip_prefix('.')
+                .strip_prefix('/')
         });
-        match ext {
-            Some(ext) if FRONT_END.contains(&ext) => (Cow::Owned(self.plain_path(ext)), true),
-            _ => (Cow::Borrowed(path), false),
+        match file {
+            Some(file) => (Cow::Owned(format!("{}/{file}", self.pkg_dir)), true),
+            None => (Cow::Borrowed(path), false),
         }
     }
 }
@@ -189,7 +201,7 @@ mod tests {
     #[test]
     fn unversioned_names_are_cargo_leptos_plain_names() {
         let names = AssetNames::unversioned("app", "pkg");
-        assert_eq!(names.output_name(), "app");
+        assert_eq!(names.pkg_dir(), "pkg");
         assert_eq!(
             names.resolve("pkg/app.js"),
             (Cow::Borrowed("pkg/app.js"), false)
@@ -203,16 +215,22 @@ mod tests {
             pkg_dir: "pkg".into(),
             version: Some("0123abcd".into()),
         };
-        assert_eq!(names.output_name(), "app.0123abcd");
-        for ext in FRONT_END {
-            let asked = format!("pkg/app.0123abcd.{ext}");
+        assert_eq!(names.pkg_dir(), "pkg/0123abcd");
+        for file in [
+            "app.js",
+            "app.wasm",
+            "app.css",
+            "__wasm_split.js",
+            "split_x.wasm",
+        ] {
+            let asked = format!("pkg/0123abcd/{file}");
             let (stored, hashed) = names.resolve(&asked);
             assert_eq!(
                 (stored.as_ref(), hashed),
-                (format!("pkg/app.{ext}").as_str(), true)
+                (format!("pkg/{file}").as_str(), true)
             );
         }
-        let (stale, hashed) = names.resolve("pkg/app.00000000.js");
-        assert_eq!((stale.as_ref(), hashed), ("pkg/app.00000000.js", false));
+        let (stale, hashed) = names.resolve("pkg/00000000/app.js");
+        assert_eq!((stale.as_ref(), hashed), ("pkg/00000000/app.js", false));
     }
 }

@@ -65,8 +65,8 @@ pub fn router(
     let edge = Arc::new(edge);
     let state = Arc::new(state);
     let names = asset_names(&options);
-    // Leptos names the scripts after `output_name`; the shell names the stylesheet after it.
-    options.output_name = names.output_name().into();
+    // Leptos loads the scripts from `site_pkg_dir`; the shell links the stylesheet from it.
+    options.site_pkg_dir = names.pkg_dir().into();
     let routes = route_list();
     let render_page = leptos_axum::render_app_to_stream_with_context(provide_page_nonce, {
         let options = options.clone();

@@ -14,6 +14,11 @@ use rust_embed::Embed;
 #[folder = "tests/fixtures/site"]
 struct Fixture;
 
+/// The JS glue of a lazy island built without `--split`: it imports cargo-leptos's placeholder.
+#[derive(Embed)]
+#[folder = "tests/fixtures/unsplit"]
+struct Unsplit;
+
 fn names() -> AssetNames {
     AssetNames::versioned::<Fixture>("app", "pkg")
 }
@@ -38,21 +43,28 @@ fn header<'a>(response: &'a Response, name: &axum::http::HeaderName) -> Option<&
 }
 
 fn versioned(ext: &str) -> String {
-    format!("pkg/{}.{ext}", names().output_name())
+    format!("{}/app.{ext}", names().pkg_dir())
 }
 
 #[test]
 fn the_version_hashes_the_front_end_and_leaves_other_names_alone() {
-    let name = names().output_name();
-    let version = name.strip_prefix("app.").expect("app.<version>");
+    let folder = names().pkg_dir();
+    let version = folder.strip_prefix("pkg/").expect("pkg/<version>");
     assert_eq!(version.len(), 30);
     assert!(version.chars().all(|c| c.is_ascii_hexdigit()));
     assert!(get("favicon.ico", &[]).is_some());
     assert!(
-        get("pkg/app.0000.js", &[]).is_none(),
+        get("pkg/0000/app.js", &[]).is_none(),
         "another version is not found"
     );
     assert!(get("missing.txt", &[]).is_none());
+}
+
+#[test]
+fn a_front_end_built_without_split_is_told_apart() {
+    let plain = AssetNames::unversioned("app", "pkg");
+    assert!(plain.built_without_split::<Unsplit>());
+    assert!(!plain.built_without_split::<Fixture>());
 }
 
 #[tokio::test]
@@ -78,9 +90,11 @@ async fn precompressed_variants_follow_accept_encoding() {
 
 #[tokio::test]
 async fn hashed_files_are_immutable_and_others_revalidate_with_an_etag() {
-    for ext in ["js", "wasm", "css"] {
-        let response = get(&versioned(ext), &[]).unwrap();
-        assert_eq!(header(&response, &CACHE_CONTROL), Some(IMMUTABLE), "{ext}");
+    for file in ["app.js", "app.wasm", "app.css", "split_panel.wasm"] {
+        // A lazy island's chunk is versioned with the rest: the loader fetches it by a
+        // path relative to its own.
+        let response = get(&format!("{}/{file}", names().pkg_dir()), &[]).unwrap();
+        assert_eq!(header(&response, &CACHE_CONTROL), Some(IMMUTABLE), "{file}");
     }
     let favicon = get("favicon.ico", &[]).unwrap();
     assert_eq!(header(&favicon, &CACHE_CONTROL), Some(REVALIDATE));

@@ -64,7 +64,10 @@ pub fn DepositPage() -> impl IntoView {
 /// The deposit form, Link, and the user's transfers. Link's `transferFinished` is recorded as
 /// reported; the list is read again every [`POLL_EVERY`] while a transfer is open, so Mesh's
 /// confirmation (webhook or poll) shows without a reload.
-#[island]
+///
+/// Lazy: its code is a chunk of its own (`cargo leptos build --split`) that only the Deposit
+/// page fetches, so the other pages' first load does not carry it.
+#[island(lazy)]
 pub fn DepositPanel(
     /// Where Link may come from.
     link: LinkSettings,

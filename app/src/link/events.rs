@@ -129,8 +129,8 @@ pub enum LinkMessage {
     Loaded,
     /// `brokerageAccountAccessToken` or `delayedAuthentication`.
     IntegrationConnected(IntegrationConnected),
-    /// `transferFinished`.
-    TransferFinished(TransferFinishedPayload),
+    /// `transferFinished`, read, and Link's payload as sent (for `onEvent`).
+    TransferFinished(TransferFinishedPayload, Value),
     /// `close` or `done`: Link is finished.
     Exit(SessionSummary),
     /// Any other key, reported to `onEvent`.
@@ -192,7 +192,9 @@ pub fn parse_message(data: Value) -> Result<LinkMessage, MessageError> {
                 payload,
             )?))
         }
-        "transferFinished" => LinkMessage::TransferFinished(typed("transferFinished", payload)?),
+        "transferFinished" => {
+            LinkMessage::TransferFinished(typed("transferFinished", payload.clone())?, payload)
+        }
         // Link is finished whatever its summary holds: one it cannot read is left out.
         "close" | "done" => LinkMessage::Exit(serde_json::from_value(payload).unwrap_or_default()),
         // Unknown keys are passed on too: Link adds events faster than clients update.

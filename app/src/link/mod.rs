@@ -370,10 +370,10 @@ impl MeshLink {
                     callback.run(connected);
                 }
             }
-            LinkMessage::TransferFinished(transfer) => {
+            LinkMessage::TransferFinished(transfer, payload) => {
                 emit(LinkEvent {
                     event_type: LinkEventType::TransferCompleted,
-                    payload: serde_json::to_value(&transfer).unwrap_or(Value::Null),
+                    payload,
                 });
                 if let Some(callback) = options.on_transfer_finished {
                     callback.run(transfer);
