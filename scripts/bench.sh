@@ -90,8 +90,11 @@ printf 'idle RSS: %s\n' "$(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc
 # ---- First load as served --------------------------------------------------------------------------
 printf '\n## First load of / as a browser asking for br, gzip\n\n'
 page="$(curl -fsS "$app/")"
+assets="$(grep -oE '/pkg/[^"]+\.(js|wasm|css)' <<<"$page" | sort -u)"
+# The JS glue imports the split loader (lazy islands) from its own folder: part of every load.
+assets+=$'\n'"$(grep -m1 -oE '^.*/' <<<"$assets")__wasm_split.______________________.js"
 total=0
-for asset in $(grep -oE '/pkg/[^"]+\.(js|wasm|css)' <<<"$page" | sort -u); do
+for asset in $assets; do
   read -r bytes encoding < <(curl -fsS -o /dev/null -H 'accept-encoding: br, gzip' \
     -w '%{size_download} %header{content-encoding}\n' "$app$asset")
   printf '%-48s %9s bytes %s\n' "$asset" "$bytes" "${encoding:-identity}"
