@@ -51,13 +51,9 @@ pub struct TransferLine {
     pub note: String,
     /// When the status last changed (`2026-11-27 17:52 UTC`).
     pub updated: String,
-}
-
-impl TransferLine {
-    /// Whether the transfer can still change (anything but succeeded or failed).
-    pub fn is_open(&self) -> bool {
-        !matches!(self.status.as_str(), "succeeded" | "failed")
-    }
+    /// Whether it may still change: pending, or reported and still checked. The page reads the
+    /// list again while one is.
+    pub open: bool,
 }
 
 /// One connected account (or pending connection) as the browser sees it: never a token.

@@ -98,7 +98,8 @@ async fn reaches_succeeded_by_polling(app: &TestApp) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(reconcile_once(&app.mesh, &app.vault).await, Round::Changed);
     let line = &transfers(app, &user).await[0];
-    assert_eq!((line.status.as_str(), line.is_open()), ("succeeded", false));
+    assert_eq!((line.status.as_str(), line.open), ("succeeded", false));
+    assert!(reported[0].open, "a fresh report is still checked");
 
     // Another user sees none of it.
     let other = app.new_user().await;

@@ -156,8 +156,10 @@ fn line(transfer: StoredTransfer, now: i64) -> TransferLine {
     let status = DepositStatus::parse(&transfer.status).unwrap_or(DepositStatus::Reported);
     let unconfirmed_for =
         Duration::from_secs(now.saturating_sub(transfer.updated_at).max(0) as u64);
+    let given_up =
+        status == DepositStatus::Reported && unconfirmed_for > SCHEDULE.reports_checked_for;
     let note = match status {
-        DepositStatus::Reported if unconfirmed_for > SCHEDULE.reports_checked_for => {
+        DepositStatus::Reported if given_up => {
             "Mesh had no record of it a day after Link reported it, so it is no longer checked. If the exchange shows it as sent, contact support with its transaction."
         }
         DepositStatus::Reported => "Link says it was sent; waiting for Mesh to confirm it.",
@@ -180,6 +182,7 @@ fn line(transfer: StoredTransfer, now: i64) -> TransferLine {
         status: status.as_str().to_string(),
         note: note.to_string(),
         updated: crate::format::minute(transfer.updated_at),
+        open: matches!(status, DepositStatus::Reported | DepositStatus::Pending) && !given_up,
     }
 }
 
@@ -212,7 +215,9 @@ mod tests {
         let fresh = line(reported.clone(), 1_000 + day);
         assert!(fresh.note.contains("waiting for Mesh"), "{}", fresh.note);
         assert_eq!(fresh.amount, "40 USDC");
+        assert!(fresh.open);
         let stale = line(reported, 1_001 + day);
         assert!(stale.note.contains("no longer checked"), "{}", stale.note);
+        assert!(!stale.open, "the page stops reading the list again for it");
     }
 }

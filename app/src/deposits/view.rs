@@ -111,7 +111,7 @@ pub fn DepositPanel(
     Effect::new(move || {
         hydrated.set(true);
         let poll = move || {
-            let open = list.with_untracked(|lines| lines.iter().any(TransferLine::is_open));
+            let open = list.with_untracked(|lines| lines.iter().any(|line| line.open));
             if open && !refresh.pending().get_untracked() {
                 refresh.dispatch(ListTransfers {});
             }
