@@ -2,6 +2,7 @@ import { defineConfig } from "@playwright/test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { SuiteOptions } from "./tests/helpers";
 
 /** Where the app under test listens; not 3000, so a running `cargo leptos watch` is left alone. */
 export const APP_URL = "http://127.0.0.1:3210";
@@ -45,9 +46,20 @@ const appEnv: Record<string, string> = {
   RATE_LIMIT_BURST: "100000",
 };
 
-export default defineConfig({
+/**
+ * `E2E_SLOW_CODE=2000` holds back every wasm and JS file of the app by that many milliseconds, so
+ * the suite meets the page as a person on a slow network does: typing and clicking before its
+ * code has arrived. `scripts/test.sh` runs the suite a second time that way.
+ */
+const slowCodeMs = Number(process.env.E2E_SLOW_CODE ?? 0);
+if (!Number.isInteger(slowCodeMs) || slowCodeMs < 0) {
+  throw new Error(`E2E_SLOW_CODE must be a whole number of milliseconds, not ${process.env.E2E_SLOW_CODE}`);
+}
+
+export default defineConfig<SuiteOptions>({
   testDir: "./tests",
-  timeout: 30_000,
+  // Each page waits for its held-back code under E2E_SLOW_CODE: give the tests the time it costs.
+  timeout: slowCodeMs > 0 ? 60_000 : 30_000,
   expect: { timeout: 10_000 },
   // The tests share one app and its emulator's fault queue: run them one at a time.
   workers: 1,
@@ -56,6 +68,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: APP_URL,
+    slowCodeMs,
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs every test: the server crate (PostgreSQL included),
 # the server functions over HTTP, the crash and two-instance tests, and the browser tests in
-# Chromium (all on SQLite, the accounts flow again on PostgreSQL).
+# Chromium (all on SQLite, again with the app's code held back 2 s, and the accounts flow again on
+# PostgreSQL).
 #
 #   ./scripts/test.sh            browser tests against a debug build (fast to rebuild)
 #   ./scripts/test.sh --release  browser tests against the release binary, copied alone into an
@@ -52,6 +53,11 @@ fi
 
 log "Browser tests (Playwright, $CHROMIUM_PATH), SQLite behind the app"
 (cd end2end && npx playwright test)
+
+# Once more as a person on a slow network meets the page: every wasm and JS file of the app
+# arrives 2 s late, so the tests type and click before the islands have hydrated.
+log "Browser tests again, the app's code held back 2 s (E2E_SLOW_CODE=2000)"
+(cd end2end && E2E_SLOW_CODE=2000 npx playwright test)
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   log "Browser tests of the accounts flow, PostgreSQL behind the app"

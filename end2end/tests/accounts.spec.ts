@@ -1,5 +1,5 @@
-import { Browser, Page, expect, test } from "@playwright/test";
-import { accounts, clearFaults, connectBroker, queueFault, waitForHydration } from "./helpers";
+import { Browser, Page } from "@playwright/test";
+import { accounts, clearFaults, connectBroker, expect, queueFault, test, waitForHydration } from "./helpers";
 
 test("connect, see it listed, reload, still listed, disconnect, gone", async ({ page }) => {
   await page.goto("/");

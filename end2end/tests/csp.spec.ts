@@ -1,5 +1,5 @@
-import { Page, expect, test } from "@playwright/test";
-import { accounts, connectBroker } from "./helpers";
+import { Page } from "@playwright/test";
+import { accounts, connectBroker, expect, test } from "./helpers";
 
 /** Collects every Content-Security-Policy violation the page (or a frame) reports. */
 async function watchViolations(page: Page): Promise<string[]> {

@@ -1,6 +1,5 @@
-import { expect, test } from "@playwright/test";
 import { EMULATOR_URL } from "../playwright.config";
-import { linkFrame, signIn } from "./helpers";
+import { expect, linkFrame, signIn, test } from "./helpers";
 
 // Deposits through the emulated Link: the app in emulator mode receives the emulator's signed
 // webhooks at its own /webhooks/mesh, and polls Mesh besides.
@@ -82,6 +81,46 @@ test("a bad amount gets a sentence and Link stays closed", async ({ page }) => {
   await button.click();
   await expect(page.getByRole("status")).toContainText("Enter an amount in US dollars from 1 to 100000");
   await expect(page.locator("#mesh-link-popup")).toHaveCount(0);
+});
+
+test.describe("typed before the page's code has arrived", () => {
+  // Longer than the test takes to type and pick: both happen before the island hydrates.
+  test.use({ slowCodeMs: 4000 });
+  // The page waits at each step of its code: the glue, the wasm, then the island's chunk.
+  test.slow();
+
+  test("the deposit sends the amount and asset the form shows", async ({ page }) => {
+    // Not waiting for the load event: it waits for the held-back code.
+    await page.goto("/deposit", { waitUntil: "commit" });
+    const amount = page.getByLabel("Amount in US dollars");
+    const asset = page.getByLabel("Asset");
+    await amount.fill("500");
+    const last = asset.locator("option").last();
+    const lastLabel = (await last.textContent()) ?? "";
+    await asset.selectOption({ label: lastLabel });
+    // All of that before the island hydrated: its button still says so.
+    await expect(page.getByRole("button", { name: "Loading…" })).toBeDisabled();
+
+    const asked = page.waitForRequest("**/api/create_deposit_link_token");
+    const button = page.getByRole("button", { name: "Deposit" });
+    await expect(button).toBeEnabled({ timeout: 20_000 });
+    await expect(amount).toHaveValue("500");
+    await expect(asset.locator("option:checked")).toHaveText(lastLabel);
+    await button.click();
+    const sent = new URLSearchParams((await asked).postData() ?? "");
+    expect(sent.get("asset")).toBe(await last.getAttribute("value"));
+    expect(sent.get("amount")).toBe("500");
+
+    // Link's transfer offers that asset alone, for that amount.
+    const link = linkFrame(page);
+    await expect(link.getByRole("heading", { name: "Select your account" })).toBeVisible();
+    await signIn(page, "Robinhood");
+    await link.getByRole("button", { name: "Continue to transfer" }).click();
+    await expect(link.locator(".brokers button")).toHaveText([lastLabel]);
+    await link.getByRole("button", { name: lastLabel }).click();
+    await expect(link.getByRole("heading", { name: "Review the transfer" })).toBeVisible();
+    await expect(link.locator("dl.review")).toContainText("$500.00");
+  });
 });
 
 test("the home page links to the deposit page", async ({ page }) => {

@@ -1,5 +1,42 @@
-import { APIRequestContext, Page, expect } from "@playwright/test";
+import { APIRequestContext, BrowserContext, Page, test as base, expect } from "@playwright/test";
 import { EMULATOR_URL } from "../playwright.config";
+
+export { expect };
+
+/** Options of this suite's tests, set in `playwright.config.ts` or with `test.use`. */
+export type SuiteOptions = {
+  /**
+   * Milliseconds by which every wasm and JS file of the app is held back (0: none). The config
+   * sets it from `E2E_SLOW_CODE`, so the whole suite can run as a person on a slow network meets
+   * the page: typing and clicking before its code has arrived.
+   */
+  slowCodeMs: number;
+};
+
+/** The app's own code: the wasm, the JS glue and the split chunks under `/pkg/`. */
+const APP_CODE = /\/pkg\/.*\.(wasm|js)(\?.*)?$/;
+
+/** Holds back every wasm and JS file `context` fetches from the app by `ms` milliseconds. */
+export async function holdBackCode(context: BrowserContext, ms: number) {
+  if (ms <= 0) return;
+  await context.route(APP_CODE, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    // The page may have been closed meanwhile; then nobody waits for the file.
+    await route.continue().catch(() => undefined);
+  });
+}
+
+/** Playwright's `test`, with the app's code held back in every test's context when asked. */
+export const test = base.extend<SuiteOptions & { holdBackAppCode: void }>({
+  slowCodeMs: [0, { option: true }],
+  holdBackAppCode: [
+    async ({ context, slowCodeMs }, use) => {
+      await holdBackCode(context, slowCodeMs);
+      await use();
+    },
+    { auto: true },
+  ],
+});
 
 /** A fault for the emulator's next calls to `path`, as its `/_emulator/faults` API takes it. */
 export type Fault = {

@@ -1,6 +1,5 @@
-import { expect, test } from "@playwright/test";
 import { WRONG_KEYS_APP_URL } from "../playwright.config";
-import { clearFaults, linkFrame, queueFault } from "./helpers";
+import { clearFaults, expect, linkFrame, queueFault, test } from "./helpers";
 
 test.afterEach(async ({ request }) => clearFaults(request));
 

@@ -1,6 +1,6 @@
-import { Page, expect, test } from "@playwright/test";
+import { Page } from "@playwright/test";
 import { DISALLOWED_APP_URL, EMULATOR_URL } from "../playwright.config";
-import { accounts, connectBroker, linkFrame, openLink, signIn, timeline } from "./helpers";
+import { accounts, connectBroker, expect, linkFrame, openLink, signIn, test, timeline } from "./helpers";
 
 test.beforeEach(async ({ page }) => {
   await page.goto("/");

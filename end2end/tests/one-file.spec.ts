@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { accounts, connectBroker, waitForHydration } from "./helpers";
+import { accounts, connectBroker, expect, test, waitForHydration } from "./helpers";
 
 // The release binary, copied alone into an empty folder (`scripts/test.sh --release`), serves the
 // whole site from memory: versioned names, precompressed answers and the right caching.

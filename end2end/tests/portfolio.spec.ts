@@ -1,11 +1,5 @@
-import { Page, expect, test } from "@playwright/test";
-import {
-  accounts,
-  advanceEmulatorClock,
-  connectBroker,
-  linkFrame,
-  signIn,
-} from "./helpers";
+import { Page } from "@playwright/test";
+import { accounts, advanceEmulatorClock, connectBroker, expect, linkFrame, signIn, test } from "./helpers";
 
 // These tests move the emulator's clock forward (tokens expire), so they run after the others.
 

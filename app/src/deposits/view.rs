@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use leptos::html;
 use leptos::prelude::*;
 
 use super::{CreateDepositLinkToken, ListTransfers, ReportTransfer};
@@ -77,8 +78,10 @@ pub fn DepositPanel(
     transfers: Vec<TransferLine>,
 ) -> impl IntoView {
     let list = RwSignal::new(transfers);
-    let asset = RwSignal::new(0usize);
-    let amount = RwSignal::new(String::from(DEFAULT_AMOUNT));
+    // The controls are read when the form is submitted, never mirrored into signals: a person
+    // may type or pick before this island's code arrives, and what they see is what is sent.
+    let asset_field = NodeRef::<html::Select>::new();
+    let amount_field = NodeRef::<html::Input>::new();
     let last_exit = RwSignal::new(None::<LinkExit>);
     let create = ServerAction::<CreateDepositLinkToken>::new();
     let report = ServerAction::<ReportTransfer>::new();
@@ -166,19 +169,21 @@ pub fn DepositPanel(
             class="deposit"
             on:submit=move |event| {
                 event.prevent_default();
+                let (Some(asset), Some(amount)) = (asset_field.get_untracked(), amount_field.get_untracked())
+                else {
+                    return;
+                };
                 last_exit.set(None);
                 report.value().set(None);
                 create.dispatch(CreateDepositLinkToken {
-                    asset: asset.get_untracked(),
-                    amount: amount.get_untracked(),
+                    // Options are numbered by the server; anything else is refused there with its sentence.
+                    asset: asset.value().parse().unwrap_or(usize::MAX),
+                    amount: amount.value(),
                 });
             }
         >
             <label for="deposit-asset">"Asset"</label>
-            <select
-                id="deposit-asset"
-                on:change=move |event| asset.set(event_target_value(&event).parse().unwrap_or(0))
-            >
+            <select id="deposit-asset" node_ref=asset_field>
                 {assets
                     .into_iter()
                     .enumerate()
@@ -190,9 +195,8 @@ pub fn DepositPanel(
                 id="deposit-amount"
                 inputmode="decimal"
                 autocomplete="off"
-                // The field is only ever changed by the user: the signal follows it.
                 value=DEFAULT_AMOUNT
-                on:input=move |event| amount.set(event_target_value(&event))
+                node_ref=amount_field
             />
             <button class="primary" type="submit" disabled=move || !hydrated.get() || busy()>
                 {move || if hydrated.get() { "Deposit" } else { "Loading…" }}
