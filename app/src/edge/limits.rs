@@ -74,21 +74,41 @@ impl RateLimits {
         if !self.trusted_proxies.contains(&peer) {
             return Some(peer);
         }
-        let forwarded: Vec<IpAddr> = headers
+        let entries: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .filter_map(|entry| entry.trim().parse().ok())
+            .flat_map(|value| value.to_str().unwrap_or("unreadable").split(','))
             .collect();
-        Some(
-            forwarded
-                .into_iter()
-                .rev()
-                .find(|address| !self.trusted_proxies.contains(address))
-                .unwrap_or(peer),
-        )
+        // From the right: each entry was appended by the hop after it. The first address that is
+        // not a trusted proxy is the client; an entry that is no address at all (`unknown`, a
+        // host name) ends the walk at the last proxy that vouched for it, so nothing a client
+        // wrote in front of it is believed.
+        let mut last_hop = peer;
+        for entry in entries.into_iter().rev() {
+            let Some(address) = forwarded_address(entry) else {
+                return Some(last_hop);
+            };
+            if !self.trusted_proxies.contains(&address) {
+                return Some(address);
+            }
+            last_hop = address;
+        }
+        Some(last_hop)
     }
+}
+
+/// One `X-Forwarded-For` entry as proxies write it: `203.0.113.7`, `203.0.113.7:5555`,
+/// `2001:db8::1` or `[2001:db8::1]:5555`.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|socket| socket.ip()))
+        .or_else(|| {
+            let bracketed = entry.strip_prefix('[')?.strip_suffix(']')?;
+            bracketed.parse().ok()
+        })
 }
 
 /// The check (installed with `ValidateRequestHeaderLayer::custom`): answers 429 once a client
@@ -170,6 +190,23 @@ mod tests {
             limits(&["10.0.0.2"]).client(ip("10.0.0.2"), &headers),
             ip("203.0.113.7")
         );
+    }
+
+    #[test]
+    fn addresses_with_ports_count_and_anything_else_ends_the_walk() {
+        let limits = limits(&["10.0.0.2"]);
+        // A proxy that appends `ip:port`: the client is that address, never the one in front.
+        let headers = forwarded("10.0.0.9, 198.51.100.7:5555");
+        assert_eq!(limits.client(ip("10.0.0.2"), &headers), ip("198.51.100.7"));
+        let headers = forwarded("10.0.0.9, [2001:db8::7]:5555");
+        assert_eq!(limits.client(ip("10.0.0.2"), &headers), ip("2001:db8::7"));
+        let headers = forwarded("10.0.0.9, [2001:db8::7]");
+        assert_eq!(limits.client(ip("10.0.0.2"), &headers), ip("2001:db8::7"));
+        // What is no address stops the walk at the proxy that wrote it.
+        let headers = forwarded("203.0.113.50, unknown");
+        assert_eq!(limits.client(ip("10.0.0.2"), &headers), ip("10.0.0.2"));
+        let headers = forwarded("203.0.113.50, unknown, 10.0.0.2");
+        assert_eq!(limits.client(ip("10.0.0.2"), &headers), ip("10.0.0.2"));
     }
 
     #[test]
