@@ -1,16 +1,16 @@
 //! Retention: anonymous sessions are forgotten by browsers, so their tokens must not live
-//! forever. Each user's last visit is recorded (at most once a day per instance, and on every
-//! save); a daily task revokes at Mesh and deletes the connections of users not seen for
+//! forever. The last visit of each user with something stored is recorded (at most once a day
+//! per instance, and on every save); a daily task revokes at Mesh and deletes the connections of users not seen for
 //! `RETENTION_DAYS`.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::Request;
 use server::clock::unix_now;
 use server::mesh::MeshClient;
-use server::session::UserId;
+use server::session::{NewVisitor, UserId};
 use server::vault::TokenVault;
 
 use crate::state::AppState;
@@ -18,9 +18,11 @@ use crate::state::AppState;
 const DAY: i64 = 24 * 3600;
 
 /// The users this instance has recorded today, so a visit costs a write once a day at most.
+/// Yesterday's are forgotten all at once when the day changes, so a visit costs the same
+/// however many users came today.
 #[derive(Default)]
 pub struct Visits {
-    recorded: Mutex<HashMap<UserId, i64>>,
+    recorded: Mutex<(i64, HashSet<UserId>)>,
 }
 
 impl Visits {
@@ -29,18 +31,22 @@ impl Visits {
         let Ok(mut recorded) = self.recorded.lock() else {
             return false;
         };
-        if recorded.get(&user) == Some(&day) {
-            return false;
+        let (today, users) = &mut *recorded;
+        if *today != day {
+            *today = day;
+            users.clear();
         }
-        recorded.retain(|_, seen| *seen == day);
-        recorded.insert(user, day);
-        true
+        users.insert(user)
     }
 }
 
 /// Records the visit of the request's user (installed with `map_request`, inside the session
-/// layer): a write at most once a day per user and instance, in the background.
+/// layer): a write at most once a day per user and instance, in the background, and none for a
+/// visitor who came without a session (they have nothing stored; a save records them).
 pub fn record_visit<B>(vault: &Arc<TokenVault>, visits: &Visits, request: &Request<B>) {
+    if request.extensions().get::<NewVisitor>().is_some() {
+        return;
+    }
     if let Some(user) = request.extensions().get::<UserId>().copied() {
         let now = unix_now();
         if visits.first_today(user, now / DAY) {

@@ -67,3 +67,37 @@ async fn idle_users_connections_are_revoked_and_deleted_and_failures_kept() {
         assert!(listed.is_empty());
     }
 }
+
+/// Users in the vault's `users` table (a user row is what retention counts from).
+async fn user_rows(app: &TestApp) -> usize {
+    app.vault
+        .users_not_seen_since(i64::MAX, 10_000)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn cookieless_page_views_write_nothing_and_a_returning_user_is_recorded() {
+    let app = TestApp::start(SECRET).await;
+    for _ in 0..300 {
+        let response = app
+            .http
+            .get(format!("http://{}/", app.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    // Visits are recorded in the background: leave those writes the time they would take.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(user_rows(&app).await, 0, "300 cookieless page views");
+
+    // A user with something to keep has a row, and their visits move it.
+    let user = app.new_user().await;
+    let response = app
+        .call_json(&user, "save_connection", save_body("kept"))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(user_rows(&app).await, 1);
+}

@@ -16,6 +16,11 @@ pub const COOKIE_NAME: &str = "mesh_starter_user";
 /// Name of the session cookie over https.
 pub const SECURE_COOKIE_NAME: &str = "__Host-mesh_starter_user";
 
+/// Marks a request that came without a session: the [`UserId`] beside it was made for it and has
+/// nothing stored yet, so nothing needs recording about it.
+#[derive(Clone, Copy, Debug)]
+pub struct NewVisitor;
+
 /// The session's user id; Mesh's `userId` is this value. Never PII.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct UserId(pub Uuid);
@@ -113,7 +118,10 @@ pub async fn assign_user_id(
                     (id, jar.clone().remove(Cookie::build(COOKIE_NAME).path("/")))
                 }
                 Some(id) => (id, jar.clone()),
-                None => (Uuid::new_v4(), jar.clone()),
+                None => {
+                    request.extensions_mut().insert(NewVisitor);
+                    (Uuid::new_v4(), jar.clone())
+                }
             };
             (UserId(id), Some(jar.add(session_cookie(&config, id))))
         }
