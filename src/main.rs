@@ -120,7 +120,7 @@ async fn run() -> Result<(), String> {
             .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),
     };
     app::retention::spawn_daily_sweep(state.clone(), config.retention_days);
-    app::portfolio::tokens::spawn_token_refresher(state.clone());
+    let refresher = app::portfolio::tokens::spawn_token_refresher(state.clone());
     app::deposits::reconcile::spawn_reconciler(state.clone());
     let app = router(state, session, edge, options);
     let listener = server::net::bind(addr).await.map_err(|e| {
@@ -134,7 +134,10 @@ async fn run() -> Result<(), String> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .map_err(|e| format!("the server stopped: {e}"))
+    .map_err(|e| format!("the server stopped: {e}"))?;
+    // Mesh may have rotated tokens for refreshes in flight: store its answers before exiting.
+    refresher.stop().await;
+    Ok(())
 }
 
 /// The token vault under `TOKEN_KEY`, reading `TOKEN_KEY_PREVIOUS` too.

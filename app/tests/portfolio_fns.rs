@@ -10,11 +10,16 @@ use std::time::Duration;
 
 use app::error::ErrorKind;
 use app::model::{ConnectionSummary, Portfolio};
-use app::portfolio::tokens::{LEASE, Outcome, REFRESH_MARGIN, refresh_due, refresh_leased};
+use app::portfolio::tokens::{
+    LEASE, Outcome, REFRESH_MARGIN, RefreshReport, refresh_due, refresh_leased,
+};
 use common::{SECRET, TestApp, TestUser, app_error, payload_from_emulated_link};
+use secrecy::SecretString;
 use serde_json::json;
 use server::clock::unix_now;
-use server::vault::TokenVault;
+use server::config::MeshCredentials;
+use server::mesh::{LinkTokenRequest, MeshClient};
+use server::vault::{BrokerInfo, BrokerTokens, ConnectedAccounts, NewAccount, TokenVault};
 
 /// Connects `broker` through the emulated Link and saves it for `user`.
 async fn connect(app: &TestApp, user: &TestUser, broker: &str) -> ConnectionSummary {
@@ -300,4 +305,146 @@ async fn a_delayed_authentication_is_redeemed_through_refresh() {
     let report = refresh_due(&app.mesh, &app.vault, unix_now()).await;
     assert_eq!(report.needs_reconnect, 1, "{report:?}");
     assert!(list(&app, &other).await[0].needs_reconnect);
+}
+
+/// When every due connection is refreshed: a day and a minute from now.
+fn all_due() -> i64 {
+    unix_now() + 24 * 60 * 60 + 60
+}
+
+/// What a settled connection looks like: not waiting for the user, and its stored tokens open
+/// the account at Mesh.
+async fn assert_usable(app: &TestApp, user: &TestUser, id: &str) {
+    let rows = list(app, user).await;
+    assert!(!rows[0].needs_reconnect, "{id} needs reconnecting");
+    assert_eq!(read_portfolio(app, user, id).await.status(), 200, "{id}");
+}
+
+/// Mesh performs the refresh (rotating the tokens) and the answer is lost: the connection
+/// breaks (`lose`), or the answer comes after the client gave up (`late`). The refresh is
+/// retried at once with the same refresh token, inside Mesh's grace.
+async fn a_lost_answer_is_retried_at_once(app: &TestApp) {
+    for fault in [
+        // More times than the Mesh client retries on its own.
+        json!({ "path": "/api/v1/token/refresh", "fault": "lose", "times": 3 }),
+        // Past the test client's 2 s timeout.
+        json!({ "path": "/api/v1/token/refresh", "fault": "late", "delay_ms": 3000 }),
+    ] {
+        let user = app.new_user().await;
+        let connection = connect(app, &user, "robinhood").await;
+        app.queue_fault(fault.clone()).await;
+        let report = refresh_due(&app.mesh, &app.vault, all_due()).await;
+        assert!(
+            report.renewed >= 1 && report.failed == 0 && report.needs_reconnect == 0,
+            "{fault}: {report:?}"
+        );
+        assert_usable(app, &user, &connection.id).await;
+    }
+}
+
+/// A slow Mesh (each refresh answered 2 s after it rotated the tokens) and 100 connections due:
+/// each lease covers its own refresh, so none runs out before its turn. The connections are
+/// made through the emulated Link and stored straight in the vault (the per-address limits of
+/// the HTTP edge are not what this tests).
+async fn a_slow_mesh_with_a_hundred_due(app: &TestApp) {
+    let mut connections = Vec::new();
+    for n in 0..100 {
+        let user = format!("slow-mesh-user-{n}");
+        let token = app
+            .mesh
+            .create_link_token(&LinkTokenRequest::for_user(user.clone()))
+            .await
+            .unwrap()
+            .link_token;
+        let linked = app
+            .emulator
+            .connect_through_link(&token, "robinhood", "http://127.0.0.1:3000")
+            .await
+            .unwrap();
+        let entry = &linked["accountTokens"][0];
+        let tokens = BrokerTokens {
+            access_token: SecretString::from(entry["accessToken"].as_str().unwrap()),
+            refresh_token: entry["refreshToken"].as_str().map(SecretString::from),
+        };
+        let account = NewAccount {
+            account_id: entry["account"]["accountId"].as_str().unwrap().into(),
+            account_name: "Individual".into(),
+            cash: None,
+            fund: None,
+            token_id: None,
+            tokens,
+        };
+        let connected = ConnectedAccounts {
+            broker: BrokerInfo {
+                broker_type: "robinhood".into(),
+                broker_name: "Robinhood".into(),
+                logo: None,
+            },
+            accounts: vec![account],
+            expires_in_seconds: linked["expiresInSeconds"].as_u64(),
+            refresh_expires_in_seconds: linked["refreshTokenExpiresInSeconds"].as_u64(),
+        };
+        let saved = app.vault.save_accounts(&user, connected).await.unwrap();
+        connections.push((user, saved[0].id.clone()));
+    }
+    app.queue_fault(json!({
+        "path": "/api/v1/token/refresh", "fault": "late", "delay_ms": 2000, "times": 100
+    }))
+    .await;
+    // The app's own timeouts, not the test client's 2 s.
+    let mesh = MeshClient::new(
+        app.emulator.base_url(),
+        MeshCredentials {
+            client_id: "app-test".into(),
+            client_secret: SecretString::from(SECRET),
+        },
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let report = refresh_due(&mesh, &app.vault, all_due()).await;
+    eprintln!("slow Mesh: 100 refreshes in {:?}", started.elapsed());
+    assert_eq!(
+        report,
+        RefreshReport {
+            renewed: 100,
+            ..RefreshReport::default()
+        }
+    );
+    // Nothing is due any more, and every connection's stored token opens it at Mesh.
+    assert_eq!(
+        refresh_due(&mesh, &app.vault, unix_now()).await,
+        RefreshReport::default()
+    );
+    for (user, id) in &connections {
+        let (connection, tokens) = app.vault.find_with_tokens(user, id).await.unwrap().unwrap();
+        assert!(!connection.needs_reconnect, "{id}");
+        let access = tokens.access_token.unwrap();
+        assert!(mesh.holdings(&access, "robinhood").await.is_ok(), "{id}");
+    }
+}
+
+/// Runs `scenario` against an app on SQLite, then on a PostgreSQL database of its own when the
+/// run has one (the refresher leases every due row in its database).
+macro_rules! on_sqlite_and_postgres {
+    ($scenario:ident) => {{
+        let app = TestApp::start(SECRET).await;
+        $scenario(&app).await;
+        if let Some(url) = common::isolated_postgres().await {
+            let vault = TokenVault::connect(&url, &common::TOKEN_KEY, 4)
+                .await
+                .unwrap();
+            let app = TestApp::start_with_vault(SECRET, vault, &url).await;
+            $scenario(&app).await;
+        }
+    }};
+}
+
+#[tokio::test]
+async fn a_refresh_whose_answer_is_lost_leaves_a_working_connection() {
+    on_sqlite_and_postgres!(a_lost_answer_is_retried_at_once);
+}
+
+#[tokio::test]
+async fn a_slow_mesh_with_a_hundred_connections_due_renews_them_all() {
+    on_sqlite_and_postgres!(a_slow_mesh_with_a_hundred_due);
 }

@@ -12,7 +12,8 @@ use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use server::vault::{
     Backend, BrokerInfo, BrokerTokens, CheckSchedule, ConnectedAccounts, Connection, CryptoError,
-    DepositStatus, NewAccount, PendingConnection, TokenVault, TransferUpdate, VaultError,
+    DepositStatus, NewAccount, PendingConnection, RenewedTokens, TokenVault, TransferUpdate,
+    VaultError,
 };
 use sqlx::Row;
 
@@ -755,6 +756,65 @@ async fn rotating_the_token_key_keeps_every_token_readable(shared: TestDb) {
     ));
 }
 
+/// A refresh while the key is being rotated: the background refresher reaches a row sealed
+/// under the previous key, Mesh renews the access token but keeps the refresh token, and the
+/// row, stamped with the new key, still opens in every field.
+async fn a_refresh_during_a_key_rotation_leaves_every_field_readable(shared: TestDb) {
+    const NEW_KEY: [u8; 32] = [11u8; 32];
+    let db = shared.isolated().await;
+    let user = new_user();
+    let saved = db
+        .vault()
+        .await
+        .save_accounts(
+            &user,
+            accounts("robinhood", vec![account("k-1", "access-OLD")]),
+        )
+        .await
+        .unwrap();
+
+    let both = TokenVault::connect(&db.url, &NEW_KEY, 4)
+        .await
+        .unwrap()
+        .with_previous_keys([&KEY[..]])
+        .unwrap();
+    let mut due = both
+        .lease_due(i64::MAX, Duration::from_secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        due.len(),
+        1,
+        "a row under the previous key is due like any other"
+    );
+    let leased = due.pop().unwrap();
+    let renewed = RenewedTokens {
+        access_token: SecretString::from("access-NEW"),
+        refresh_token: None,
+        expires_in_seconds: Some(3600),
+        refresh_expires_in_seconds: None,
+    };
+    assert!(both.renew(&leased, renewed).await.unwrap());
+
+    let report = both.rotate_key().await.unwrap();
+    assert_eq!(
+        (report.rotated, report.unreadable),
+        (0, 0),
+        "nothing left under the old key: {report}"
+    );
+    let new_only = TokenVault::connect(&db.url, &NEW_KEY, 4).await.unwrap();
+    let (_, tokens) = new_only
+        .find_with_tokens(&user, &saved[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tokens.access_token.unwrap().expose_secret(), "access-NEW");
+    assert_eq!(
+        tokens.refresh_token.unwrap().expose_secret(),
+        "refresh-of-access-OLD"
+    );
+}
+
 /// One logo for 50 accounts is stored once, not 50 times.
 async fn a_logo_is_stored_once_for_all_the_accounts_it_decorates(db: TestDb) {
     let vault = db.vault().await;
@@ -800,11 +860,25 @@ async fn a_logo_is_stored_once_for_all_the_accounts_it_decorates(db: TestDb) {
 }
 
 /// Visits and saves record when a user was last seen; idle users are found, and forgotten once
-/// their connections are gone.
+/// their connections are gone. A visit alone makes no user row.
 async fn idle_users_are_found_and_forgotten_once_empty(shared: TestDb) {
     let db = shared.isolated().await;
     let vault = db.vault().await;
     let (idle, active, saver) = (new_user(), new_user(), new_user());
+    vault.touch_user(&new_user(), 1_000).await.unwrap();
+    assert_eq!(
+        vault.users_not_seen_since(i64::MAX, 10).await.unwrap(),
+        Vec::<String>::new(),
+        "a visitor with nothing stored has no row"
+    );
+    let mut idle_connection = None;
+    for user in [&idle, &active] {
+        let saved = vault
+            .save_accounts(user, accounts("robinhood", vec![account("a", "access-A")]))
+            .await
+            .unwrap();
+        idle_connection.get_or_insert(saved[0].id.clone());
+    }
     vault.touch_user(&idle, 1_000).await.unwrap();
     vault.touch_user(&active, 1_000).await.unwrap();
     vault.touch_user(&active, 5_000).await.unwrap();
@@ -831,6 +905,8 @@ async fn idle_users_are_found_and_forgotten_once_empty(shared: TestDb) {
     assert!(!vault.forget_user(&saver).await.unwrap());
     assert!(vault.delete(&saver, &saved[0].id).await.unwrap());
     assert!(vault.forget_user(&saver).await.unwrap());
+    let idle_connection = idle_connection.unwrap();
+    assert!(vault.delete(&idle, &idle_connection).await.unwrap());
     assert!(vault.forget_user(&idle).await.unwrap());
     assert_eq!(
         vault.users_not_seen_since(2_000, 10).await.unwrap(),
@@ -1106,6 +1182,7 @@ on_both_backends!(
     idle_users_are_found_and_forgotten_once_empty,
     a_logo_is_stored_once_for_all_the_accounts_it_decorates,
     rotating_the_token_key_keeps_every_token_readable,
+    a_refresh_during_a_key_rotation_leaves_every_field_readable,
     tampered_or_moved_ciphertexts_fail,
     no_token_is_stored_in_clear,
     reconnect_replaces_tokens_instead_of_adding_a_row,

@@ -13,26 +13,44 @@ use server::vault::{
     BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, Leased, NewAccount, RenewedTokens,
     TokenVault,
 };
+use tokio::sync::watch;
 
 use crate::accounts::ssr::vault_failure;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 
-/// Access tokens that expire within this margin are refreshed. Fifteen minutes covers a missed
-/// check (they run every minute), an instance restarting, and Mesh being briefly unreachable
-/// (three retries back off for at most a few seconds, then the next check tries again), while
-/// refreshing a day-long token only once a day.
+/// Access tokens that expire within this margin are refreshed. Fifteen minutes covers missed
+/// checks, an instance restarting, and Mesh being unreachable for a while, while refreshing a
+/// day-long token only once a day.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(15 * 60);
-/// How often the background task looks for tokens to refresh.
-const CHECK_EVERY: Duration = Duration::from_secs(60);
-/// How long an instance holds a connection's refresh lease. Longer than a refresh may take
-/// ([`REFRESH_TIMEOUT`]), shorter than Mesh's grace for a replaced refresh token (60 s in the
-/// emulator), so after a crash another attempt comes while the old refresh token still works.
-pub const LEASE: Duration = Duration::from_secs(45);
-/// The longest one refresh may take, Mesh's retries included.
-const REFRESH_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connections refreshed per check and instance.
-const BATCH: i64 = 100;
+
+// The arithmetic of a refresh whose answer is lost. Mesh rotates the refresh token when it
+// answers; if the answer never arrives (a timeout, a broken connection, this instance killed
+// before it stored the answer), the old refresh token is the only way back, and it works only
+// for a grace period after the rotation. So every retry with it must land inside that grace:
+// - in this instance, attempts whose outcome is unknown are repeated at once, all starting
+//   within RETRY_FOR of the first;
+// - after a crash, the connection's LEASE runs out and the next check (every CHECK_EVERY) of
+//   any instance, a restarted one included, retries: within LEASE + CHECK_EVERY of the first.
+// `every_retry_lands_inside_the_grace` checks both against ASSUMED_GRACE.
+
+/// How long Mesh accepts a refresh token after replacing it, as this app assumes it: the
+/// emulator's 60 s. Mesh documents none, so the waits below keep well inside it.
+pub const ASSUMED_GRACE: Duration = Duration::from_secs(60);
+/// The longest one attempt may take, Mesh's own retries included.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
+/// How long after the first attempt another may start when the outcome is unknown.
+const RETRY_FOR: Duration = Duration::from_secs(20);
+/// The pause between two attempts, so a Mesh that refuses connections is not hammered.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// How long an instance holds one connection's refresh lease: its attempts, the last one's
+/// timeout, and storing the answer. Taken for each connection just before its refresh.
+pub const LEASE: Duration = Duration::from_secs(32);
+/// How often the background task looks for connections due (and for leases a dead instance
+/// left behind).
+const CHECK_EVERY: Duration = Duration::from_secs(5);
+/// Connections one instance refreshes at once.
+const PARALLEL: usize = 8;
 
 /// What one refresh did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,69 +76,148 @@ pub struct RefreshReport {
     pub failed: usize,
 }
 
+impl RefreshReport {
+    fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Renewed => self.renewed += 1,
+            Outcome::NeedsReconnect => self.needs_reconnect += 1,
+            Outcome::Failed | Outcome::LeaseLost => self.failed += 1,
+        }
+    }
+}
+
 /// Refreshes every connection whose access token expires before `now` plus the margin (and
 /// redeems pending delayed authentications), as far as this instance gets their leases.
 pub async fn refresh_due(mesh: &MeshClient, vault: &TokenVault, now: i64) -> RefreshReport {
-    let expiring_before = now + REFRESH_MARGIN.as_secs() as i64;
-    let leased = match vault.lease_due(expiring_before, LEASE, BATCH).await {
-        Ok(leased) => leased,
-        Err(error) => {
-            tracing::error!(%error, "could not read connections due for refresh");
-            return RefreshReport::default();
-        }
-    };
-    let mut report = RefreshReport::default();
-    for connection in leased {
-        match refresh_leased(mesh, vault, connection).await {
-            Outcome::Renewed => report.renewed += 1,
-            Outcome::NeedsReconnect => report.needs_reconnect += 1,
-            Outcome::Failed | Outcome::LeaseLost => report.failed += 1,
-        }
-    }
-    report
+    refresh_due_until(mesh, vault, now, &watch::channel(false).1).await
 }
 
-/// Starts the background refresh: a check at start-up, then every minute.
-pub fn spawn_token_refresher(state: AppState) {
-    tokio::spawn(async move {
+/// [`refresh_due`], taking no new lease once `stop` turns true (in-flight refreshes finish).
+async fn refresh_due_until(
+    mesh: &MeshClient,
+    vault: &TokenVault,
+    now: i64,
+    stop: &watch::Receiver<bool>,
+) -> RefreshReport {
+    let expiring_before = now + REFRESH_MARGIN.as_secs() as i64;
+    // Each worker leases one connection at a time, just before refreshing it, so a lease
+    // covers its own refresh and never waits behind others in a slow batch. A run refreshes a
+    // connection once: meeting one it already renewed (its new token expires within the margin
+    // too, as with a short MESH_EMULATOR_TOKEN_TTL) means the rest waits for the next check.
+    let refreshed = std::sync::Mutex::new(std::collections::HashSet::new());
+    let worker = || async {
+        let mut report = RefreshReport::default();
+        while !*stop.borrow() {
+            let leased = match vault.lease_due(expiring_before, LEASE, 1).await {
+                Ok(mut leased) => leased.pop(),
+                Err(error) => {
+                    tracing::error!(%error, "could not read connections due for refresh");
+                    None
+                }
+            };
+            let Some(leased) = leased else { break };
+            let first_time = refreshed
+                .lock()
+                .map(|mut ids| ids.insert(leased.connection.id.clone()))
+                .unwrap_or(false);
+            if !first_time {
+                if let Err(error) = vault.release(&leased).await {
+                    tracing::warn!(%error, "could not free a refresh lease; it runs out by itself");
+                }
+                break;
+            }
+            report.add(refresh_leased(mesh, vault, leased).await);
+        }
+        report
+    };
+    let reports = futures_util::future::join_all((0..PARALLEL).map(|_| worker())).await;
+    reports
+        .into_iter()
+        .fold(RefreshReport::default(), |total, report| RefreshReport {
+            renewed: total.renewed + report.renewed,
+            needs_reconnect: total.needs_reconnect + report.needs_reconnect,
+            failed: total.failed + report.failed,
+        })
+}
+
+/// The background refresh: a check at start-up, then every [`CHECK_EVERY`]. [`Self::stop`]
+/// lets the refreshes in flight store their answers.
+pub struct TokenRefresher {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TokenRefresher {
+    /// Takes no new lease, and waits (at most a [`LEASE`]) for the refreshes in flight to store
+    /// what Mesh answered: call it on shutdown, after the server stopped taking requests.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(LEASE, self.task).await.is_err() {
+            tracing::warn!("token refreshes still in flight at shutdown");
+        }
+    }
+}
+
+/// Starts the background refresh.
+pub fn spawn_token_refresher(state: AppState) -> TokenRefresher {
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
         let mut every = tokio::time::interval(CHECK_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            every.tick().await;
-            let report = refresh_due(&state.mesh, &state.vault, unix_now()).await;
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopped.changed() => return,
+            }
+            let report = refresh_due_until(&state.mesh, &state.vault, unix_now(), &stopped).await;
             if report != RefreshReport::default() {
                 tracing::info!(?report, "token refresh");
             }
+            if *stopped.borrow() {
+                return;
+            }
         }
     });
+    TokenRefresher { stop, task }
 }
 
-/// Refreshes a connection whose lease this instance holds, and stores the outcome.
+/// Refreshes a connection whose lease this instance holds, and stores the outcome. An attempt
+/// whose outcome is unknown is repeated at once with the same refresh token, until Mesh
+/// answers or [`RETRY_FOR`] has passed.
 pub async fn refresh_leased(mesh: &MeshClient, vault: &TokenVault, leased: Leased) -> Outcome {
     let connection = &leased.connection;
     let Some(refresh_token) = &leased.tokens.refresh_token else {
         return Outcome::Failed;
     };
     let rotate = connection.refresh_expires_at.is_some();
-    let answer = tokio::time::timeout(
-        REFRESH_TIMEOUT,
-        mesh.refresh_token(refresh_token, &connection.broker_type, rotate),
-    )
-    .await;
+    let last_start = tokio::time::Instant::now() + RETRY_FOR;
+    let answer = loop {
+        let attempt = mesh.refresh_token(refresh_token, &connection.broker_type, rotate);
+        let answer = tokio::time::timeout(ATTEMPT_TIMEOUT, attempt)
+            .await
+            .unwrap_or(Err(MeshError::Timeout(ATTEMPT_TIMEOUT)));
+        match answer {
+            Err(error)
+                if error.outcome_unknown()
+                    && tokio::time::Instant::now() + RETRY_PAUSE < last_start =>
+            {
+                tracing::warn!(id = connection.id, %error, "token refresh answer lost; retrying with the same refresh token");
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            answer => break answer,
+        }
+    };
     let stored = match answer {
-        Ok(Ok(refreshed)) => store(vault, &leased, refreshed).await,
-        Ok(Err(error)) if error.refresh_token_dead() => {
+        Ok(refreshed) => store(vault, &leased, refreshed).await,
+        Err(error) if error.refresh_token_dead() => {
             tracing::info!(id = connection.id, %error, "refresh token no longer works");
             vault
                 .needs_reconnect(&leased)
                 .await
                 .map(|()| Outcome::NeedsReconnect)
         }
-        Ok(Err(error)) => {
+        Err(error) => {
             tracing::warn!(id = connection.id, %error, "token refresh failed");
-            vault.retry_later(&leased).await.map(|_| Outcome::Failed)
-        }
-        Err(_) => {
-            tracing::warn!(id = connection.id, "token refresh timed out");
             vault.retry_later(&leased).await.map(|_| Outcome::Failed)
         }
     };
@@ -320,4 +417,20 @@ pub fn needs_reconnect() -> AppError {
         ErrorKind::NeedsReconnect,
         "The broker's sign-in for this account has expired. Reconnect this account.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_retry_lands_inside_the_grace() {
+        // In this instance: the last attempt starts within RETRY_FOR of the first, and it and
+        // storing its answer fit in the lease, so no other instance takes over meanwhile.
+        assert!(RETRY_FOR < ASSUMED_GRACE);
+        assert!(RETRY_FOR + ATTEMPT_TIMEOUT + Duration::from_secs(2) <= LEASE);
+        // After a crash: the lease runs out and the next check anywhere retries, with time to
+        // spare for that attempt to reach Mesh.
+        assert!(LEASE + CHECK_EVERY + ATTEMPT_TIMEOUT <= ASSUMED_GRACE - Duration::from_secs(10));
+    }
 }

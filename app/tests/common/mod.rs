@@ -161,6 +161,23 @@ impl TestApp {
     }
 }
 
+/// A PostgreSQL database of its own on the test server (`TEST_DATABASE_URL`), for a test whose
+/// background work reaches every row of its database; `None` when the run has no PostgreSQL.
+pub async fn isolated_postgres() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL").ok()?;
+    if url.trim().is_empty() {
+        return None;
+    }
+    let name = format!("app_{}", uuid::Uuid::new_v4().simple());
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (server, _) = url.rsplit_once('/').unwrap();
+    Some(format!("{server}/{name}"))
+}
+
 /// Reads an `AppError` body, asserting it never carries the secret.
 pub async fn app_error(response: reqwest::Response) -> AppError {
     let body = response.text().await.unwrap();

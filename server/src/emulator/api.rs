@@ -279,7 +279,7 @@ async fn transfers_list(
 /// `BrokerRefreshTokenRequest`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[allow(dead_code)] // Accepted for fidelity; the emulator always rotates both tokens.
+#[allow(dead_code)] // Accepted for fidelity; only the type, the token and rotation are read.
 struct RefreshTokenRequest {
     #[serde(rename = "type")]
     broker_type: String,
@@ -307,7 +307,9 @@ async fn token_refresh(
         return bad_request("missingField", "RefreshToken is required");
     }
     let mut tokens = lock(&state.tokens);
-    let pair = match tokens.refresh(&request.refresh_token, &request.broker_type) {
+    // Rotating unless told not to, as the emulator always did.
+    let rotate = request.create_new_refresh_token.unwrap_or(true);
+    let pair = match tokens.refresh(&request.refresh_token, &request.broker_type, rotate) {
         Ok(pair) => pair,
         Err(Refusal::Expired) => {
             return bad_request(
@@ -326,7 +328,8 @@ async fn token_refresh(
     ok(json!({
         "status": "succeeded",
         "expiresInSeconds": tokens.access_ttl().as_secs(),
-        "refreshTokenExpiresInSeconds": REFRESH_TTL.as_secs(),
+        // The refresh token's life runs on when it was not replaced.
+        "refreshTokenExpiresInSeconds": pair.refresh_token.is_some().then(|| REFRESH_TTL.as_secs()),
         "brokerAccountTokens": [{
             "account": {
                 "accountId": pair.grant.account_id,

@@ -1,7 +1,8 @@
 //! Test controls: `POST /_emulator/faults` queues a fault for the next calls to a path,
-//! `DELETE /_emulator/faults` clears the queue, and `POST /_emulator/clock` moves the clock of
-//! token expiry forward.
+//! `DELETE /_emulator/faults` clears the queue, `POST /_emulator/clock` moves the clock of
+//! token expiry forward, and `GET /_emulator/calls` counts the API calls by path.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::api::envelope_error;
@@ -27,8 +28,14 @@ pub enum FaultKind {
     Delay,
     /// Answer 200 with a truncated JSON body.
     Malformed,
-    /// Send the headers, then break the connection.
+    /// Send the headers, then break the connection (before the call is performed).
     Drop,
+    /// Perform the call (a refresh rotates the tokens), then break the connection: the client
+    /// never learns what Mesh did.
+    Lose,
+    /// Perform the call, then answer only after `delay_ms`: a slow Mesh whose work is already
+    /// done, or, past the client's timeout, one that never answers.
+    Late,
 }
 
 /// One queued fault, as posted to `/_emulator/faults`.
@@ -42,7 +49,7 @@ pub struct Fault {
     /// The status for `status` faults.
     #[serde(default)]
     pub status: Option<u16>,
-    /// The delay for `delay` faults.
+    /// The delay for `delay` and `late` faults.
     #[serde(default)]
     pub delay_ms: Option<u64>,
     /// How many matching calls it affects (default 1).
@@ -76,6 +83,12 @@ pub fn control_routes() -> axum::Router<Arc<EmulatorState>> {
     axum::Router::new()
         .route("/_emulator/faults", post(queue_fault).delete(clear_faults))
         .route("/_emulator/clock", post(advance_clock))
+        .route("/_emulator/calls", get(call_counts))
+}
+
+/// API calls received so far, by path (faulted ones included).
+async fn call_counts(State(state): State<Arc<EmulatorState>>) -> Json<HashMap<String, u64>> {
+    Json(lock(&state.calls).clone())
 }
 
 /// The body of `POST /_emulator/clock`.
@@ -108,13 +121,13 @@ async fn queue_fault(
 ) -> Response {
     let invalid = match fault.fault {
         FaultKind::Status => !fault.status.is_some_and(|s| (100..=599).contains(&s)),
-        FaultKind::Delay => fault.delay_ms.is_none(),
-        FaultKind::Malformed | FaultKind::Drop => false,
+        FaultKind::Delay | FaultKind::Late => fault.delay_ms.is_none(),
+        FaultKind::Malformed | FaultKind::Drop | FaultKind::Lose => false,
     } || fault.times == 0;
     if invalid {
         return (
             StatusCode::BAD_REQUEST,
-            "a status fault needs \"status\" (100-599), a delay fault \"delay_ms\", and times must be at least 1",
+            "a status fault needs \"status\" (100-599), a delay or late fault \"delay_ms\", and times must be at least 1",
         )
             .into_response();
     }
@@ -137,6 +150,7 @@ pub async fn inject(
     let fault = if path.starts_with("/_emulator/") {
         None
     } else {
+        *lock(&state.calls).entry(path.clone()).or_default() += 1;
         lock(&state.faults).take(&path)
     };
     let Some(fault) = fault else {
@@ -174,14 +188,26 @@ pub async fn inject(
             r#"{"status":"ok","content":{"linkToken":"#,
         )
             .into_response(),
-        FaultKind::Drop => {
-            let broken = futures_util::stream::once(async {
-                Err::<bytes::Bytes, _>(std::io::Error::other("connection dropped by fault"))
-            });
-            Response::builder()
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from_stream(broken))
-                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        FaultKind::Drop => broken_answer(),
+        FaultKind::Lose => {
+            let _performed = next.run(request).await;
+            broken_answer()
+        }
+        FaultKind::Late => {
+            let answer = next.run(request).await;
+            tokio::time::sleep(Duration::from_millis(fault.delay_ms.unwrap_or(0))).await;
+            answer
         }
     }
+}
+
+/// Headers, then a broken connection instead of the body.
+fn broken_answer() -> Response {
+    let broken = futures_util::stream::once(async {
+        Err::<bytes::Bytes, _>(std::io::Error::other("connection dropped by fault"))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(broken))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }

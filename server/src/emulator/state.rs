@@ -78,6 +78,8 @@ pub struct EmulatorState {
     pub settings: EmulatorSettings,
     /// Faults queued by tests.
     pub faults: Mutex<FaultQueue>,
+    /// API calls received, by path (`GET /_emulator/calls`).
+    pub calls: Mutex<HashMap<String, u64>>,
     link_sessions: Mutex<LinkSessions>,
     ui_sessions: Mutex<HashMap<String, UiSession>>,
     /// Issued access and refresh tokens, and the emulator's clock.
@@ -96,6 +98,7 @@ impl EmulatorState {
             tokens: Mutex::new(TokenBook::new(settings.token_ttl)),
             settings,
             faults: Mutex::default(),
+            calls: Mutex::default(),
             link_sessions: Mutex::default(),
             ui_sessions: Mutex::default(),
             connected_accounts: Mutex::default(),

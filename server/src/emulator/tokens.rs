@@ -136,9 +136,15 @@ impl TokenBook {
         Ok(access.grant.clone())
     }
 
-    /// Redeems a refresh token for a new pair (both tokens new); the old refresh token keeps
-    /// working for the grace period.
-    pub fn refresh(&mut self, token: &str, broker_type: &str) -> Result<Pair, Refusal> {
+    /// Redeems a refresh token for a new access token and, when `rotate`, a new refresh token;
+    /// a replaced refresh token keeps working for the grace period. Without `rotate` the same
+    /// refresh token stays in use and the answer carries none.
+    pub fn refresh(
+        &mut self,
+        token: &str,
+        broker_type: &str,
+        rotate: bool,
+    ) -> Result<Pair, Refusal> {
         let now = self.now();
         let refresh = self
             .refresh
@@ -151,9 +157,24 @@ impl TokenBook {
         if now >= refresh.expires_at || grace_over {
             return Err(Refusal::Expired);
         }
-        refresh.replaced_at.get_or_insert(now);
+        if rotate {
+            refresh.replaced_at.get_or_insert(now);
+            let grant = refresh.grant.clone();
+            return Ok(self.issue(grant, true));
+        }
         let grant = refresh.grant.clone();
-        Ok(self.issue(grant, true))
+        let access_token = format!("emu_at_{}", random_code());
+        let expires_at = Some(now + self.access_ttl.as_secs() as i64);
+        let access = Access {
+            grant: grant.clone(),
+            expires_at,
+        };
+        self.access.insert(access_token.clone(), access);
+        Ok(Pair {
+            grant,
+            access_token,
+            refresh_token: None,
+        })
     }
 
     /// Revokes an access token for `broker_type`; false if it was not issued here.
@@ -215,20 +236,39 @@ mod tests {
         let mut book = TokenBook::new(Duration::from_secs(60));
         let first = book.issue(grant(), true);
         let old = first.refresh_token.unwrap();
-        let second = book.refresh(&old, "robinhood").unwrap();
+        let second = book.refresh(&old, "robinhood", true).unwrap();
         assert_ne!(second.refresh_token.as_deref(), Some(old.as_str()));
         book.advance(59);
         assert!(
-            book.refresh(&old, "robinhood").is_ok(),
+            book.refresh(&old, "robinhood", true).is_ok(),
             "retry within the grace"
         );
         book.advance(1);
         assert_eq!(
-            book.refresh(&old, "robinhood").unwrap_err(),
+            book.refresh(&old, "robinhood", true).unwrap_err(),
             Refusal::Expired
         );
         let newest = second.refresh_token.unwrap();
-        assert!(book.refresh(&newest, "robinhood").is_ok());
+        assert!(book.refresh(&newest, "robinhood", true).is_ok());
+    }
+
+    #[test]
+    fn without_rotation_the_refresh_token_stays_and_keeps_working() {
+        let mut book = TokenBook::new(Duration::from_secs(60));
+        let first = book.issue(grant(), true);
+        let token = first.refresh_token.unwrap();
+        let renewed = book.refresh(&token, "robinhood", false).unwrap();
+        assert_eq!(renewed.refresh_token, None);
+        assert_ne!(renewed.access_token, first.access_token);
+        assert!(
+            book.check_access(&renewed.access_token, "robinhood")
+                .is_ok()
+        );
+        book.advance(3600);
+        assert!(
+            book.refresh(&token, "robinhood", false).is_ok(),
+            "never replaced"
+        );
     }
 
     #[test]
@@ -237,12 +277,12 @@ mod tests {
         let pair = book.issue(grant(), true);
         book.advance(REFRESH_TTL.as_secs() as i64);
         assert_eq!(
-            book.refresh(pair.refresh_token.as_deref().unwrap(), "robinhood")
+            book.refresh(pair.refresh_token.as_deref().unwrap(), "robinhood", true)
                 .unwrap_err(),
             Refusal::Expired
         );
         assert_eq!(
-            book.refresh("nope", "robinhood").unwrap_err(),
+            book.refresh("nope", "robinhood", true).unwrap_err(),
             Refusal::Unknown
         );
     }

@@ -103,6 +103,20 @@ impl MeshError {
         matches!(self, Self::Timeout(_) | Self::Unreachable { .. })
     }
 
+    /// True when Mesh may have performed the call though no answer says so: it timed out, the
+    /// connection broke, Mesh failed on its side, or the answer was unreadable. A refresh that
+    /// ends so may have rotated the tokens, and must be retried with the same refresh token.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout(_)
+                | Self::Unreachable { .. }
+                | Self::Server { .. }
+                | Self::UnexpectedStatus { .. }
+                | Self::MalformedResponse(_)
+        )
+    }
+
     /// True when the access token has expired, or the institution no longer takes it: a
     /// refresh may bring it back. Read from the status and `errorType`, never the message.
     pub fn access_token_expired(&self) -> bool {

@@ -122,6 +122,14 @@ impl TokenCipher {
         key_id == self.current.id
     }
 
+    /// Every key id this cipher opens: each key's id and its legacy id, current key first.
+    pub fn readable_key_ids(&self) -> Vec<&str> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .flat_map(|key| [key.id.as_str(), key.legacy_id.as_str()])
+            .collect()
+    }
+
     fn key(&self, key_id: &str) -> Result<&VaultKey, CryptoError> {
         std::iter::once(&self.current)
             .chain(&self.previous)

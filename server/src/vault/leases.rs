@@ -52,8 +52,9 @@ impl std::fmt::Debug for RenewedTokens {
 impl TokenVault {
     /// Leases up to `limit` connections whose access token expires before `expiring_before`
     /// (Unix seconds), and pending ones, for `lease_for`. Rows another instance holds are
-    /// skipped, and so are rows sealed under an older `TOKEN_KEY` (run `rotate-token-key`
-    /// after changing it), so rows this instance cannot read never crowd out the others.
+    /// skipped, and so are rows sealed under a key this instance does not have, so they never
+    /// crowd out the others; rows under `TOKEN_KEY_PREVIOUS` are refreshed (and so re-sealed
+    /// under the current key).
     pub async fn lease_due(
         &self,
         expiring_before: i64,
@@ -64,7 +65,7 @@ impl TokenVault {
             .take_lease(
                 LeaseTarget::Due {
                     expiring_before,
-                    key_id: self.cipher.key_id(),
+                    key_ids: &self.cipher.readable_key_ids(),
                     limit,
                 },
                 lease_for,
@@ -115,9 +116,12 @@ impl TokenVault {
             lease: &leased.lease,
             key_id: self.cipher.key_id(),
             access_token: self.cipher.seal(&renewed.access_token, identity("access")),
+            // The row is stamped with the current key: a refresh token Mesh did not replace is
+            // sealed again under it, so every field opens under the key id written.
             refresh_token: renewed
                 .refresh_token
                 .as_ref()
+                .or(leased.tokens.refresh_token.as_ref())
                 .map(|token| self.cipher.seal(token, identity("refresh"))),
             expires_at: renewed.expires_in_seconds.map(|s| after(now, s)),
             refresh_expires_at: renewed.refresh_expires_in_seconds.map(|s| after(now, s)),
@@ -143,6 +147,16 @@ impl TokenVault {
     /// no longer works); nothing refreshes it until then.
     pub async fn needs_reconnect(&self, leased: &Leased) -> Result<(), VaultError> {
         self.end_lease(leased, unix_now(), true).await
+    }
+
+    /// Frees a lease this instance took but will not use: the row is left as it was.
+    pub async fn release(&self, leased: &Leased) -> Result<(), VaultError> {
+        let (id, lease) = (&leased.connection.id, &leased.lease);
+        match &self.store {
+            Store::Sqlite { readers, .. } => sqlite::release(readers, id, lease).await?,
+            Store::Postgres(pool) => postgres::release(pool, id, lease).await?,
+        }
+        Ok(())
     }
 
     async fn end_lease(

@@ -402,7 +402,8 @@ impl TokenVault {
         ))
     }
 
-    /// Records that `user_id` was seen at `now` (Unix seconds); retention counts from it.
+    /// Records that `user_id` was seen at `now` (Unix seconds); retention counts from it. Only a
+    /// user who already has a row (made by a save) is recorded: a visit never makes one.
     pub async fn touch_user(&self, user_id: &str, now: i64) -> Result<(), VaultError> {
         // A rare write (once a day per user): on SQLite it waits under `busy_timeout`.
         match &self.store {

@@ -71,11 +71,12 @@ pub(crate) struct LeasedRow {
 /// Which rows a lease is taken on.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum LeaseTarget<'a> {
-    /// Up to `limit` rows sealed under `key_id` whose access token expires before
-    /// `expiring_before`, and pending (delayed-auth) rows, soonest first.
+    /// Up to `limit` rows sealed under one of `key_ids` (the keys this instance can open) whose
+    /// access token expires before `expiring_before`, and pending (delayed-auth) rows, soonest
+    /// first.
     Due {
         expiring_before: i64,
-        key_id: &'a str,
+        key_ids: &'a [&'a str],
         limit: i64,
     },
     /// The user's row `id`.
@@ -293,12 +294,9 @@ macro_rules! backend_queries {
             Ok(done.rows_affected() > 0)
         }
 
-        /// Records that `user_id` was seen at `now`.
+        /// Records that `user_id`, if it has a row, was seen at `now`.
         pub(crate) async fn touch_user(pool: &Pool, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
-            sqlx::query(
-                "INSERT INTO users (user_id, last_seen_at) VALUES ($1, $2) \
-                 ON CONFLICT (user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-            )
+            sqlx::query("UPDATE users SET last_seen_at = $2 WHERE user_id = $1")
             .bind(user_id)
             .bind(now)
             .execute(pool)
@@ -349,22 +347,29 @@ macro_rules! backend_queries {
                  AND (refresh_lease_until IS NULL OR refresh_lease_until <= $3)";
             const RETURNING: &str = "key_id, access_token, refresh_token, refresh_failures, user_id";
             let query = match target {
-                LeaseTarget::Due { .. } => format!(
-                    "{TAKE} AND id IN (SELECT id FROM broker_connections \
-                     WHERE refresh_token IS NOT NULL AND needs_reconnect = FALSE \
-                     AND (expires_at < $4 OR account_id = '') AND key_id = $5 \
-                     AND (refresh_lease_until IS NULL OR refresh_lease_until <= $3) \
-                     ORDER BY expires_at LIMIT $6) RETURNING {COLUMNS}, {RETURNING}"
-                ),
+                LeaseTarget::Due { key_ids, .. } => {
+                    // `$5` is the limit; the key ids follow it, one placeholder each.
+                    let keys: Vec<String> = (0..key_ids.len()).map(|i| format!("${}", i + 6)).collect();
+                    format!(
+                        "{TAKE} AND id IN (SELECT id FROM broker_connections \
+                         WHERE refresh_token IS NOT NULL AND needs_reconnect = FALSE \
+                         AND (expires_at < $4 OR account_id = '') AND key_id IN ({}) \
+                         AND (refresh_lease_until IS NULL OR refresh_lease_until <= $3) \
+                         ORDER BY expires_at LIMIT $5) RETURNING {COLUMNS}, {RETURNING}",
+                        keys.join(", ")
+                    )
+                }
                 LeaseTarget::One { .. } => format!(
                     "{TAKE} AND user_id = $4 AND id = $5 RETURNING {COLUMNS}, {RETURNING}"
                 ),
             };
             let query = sqlx::query_as(&query).bind(lease).bind(lease_until).bind(now);
             let query = match target {
-                LeaseTarget::Due { expiring_before, key_id, limit } => {
-                    query.bind(expiring_before).bind(key_id.to_string()).bind(limit)
-                }
+                LeaseTarget::Due { expiring_before, key_ids, limit } => key_ids
+                    .iter()
+                    .fold(query.bind(expiring_before).bind(limit), |query, key_id| {
+                        query.bind(key_id.to_string())
+                    }),
                 LeaseTarget::One { user_id, id } => query.bind(user_id.to_string()).bind(id.to_string()),
             };
             query.fetch_all(pool).await
@@ -408,6 +413,19 @@ macro_rules! backend_queries {
             )
             .bind(retry_at)
             .bind(needs_reconnect)
+            .bind(id)
+            .bind(lease)
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+
+        /// Frees a lease without a refresh: the row is as it was before it was leased.
+        pub(crate) async fn release(pool: &Pool, id: &str, lease: &str) -> Result<(), sqlx::Error> {
+            sqlx::query(
+                "UPDATE broker_connections SET refresh_lease = NULL, refresh_lease_until = NULL \
+                 WHERE id = $1 AND refresh_lease = $2",
+            )
             .bind(id)
             .bind(lease)
             .execute(pool)
