@@ -815,6 +815,51 @@ async fn a_refresh_during_a_key_rotation_leaves_every_field_readable(shared: Tes
     );
 }
 
+/// Workers leasing one due row each at the same moment (the refresher's eight, or several
+/// instances) each get a different row: none comes back empty-handed while rows are due, so a
+/// batch is refreshed side by side and no lease waits behind a queue.
+async fn workers_leasing_at_once_each_get_a_different_row(shared: TestDb) {
+    const WORKERS: usize = 8;
+    let db = shared.isolated().await;
+    let vault = Arc::new(db.vault_with_pool(WORKERS as u32).await);
+    let user = new_user();
+    let rows: Vec<NewAccount> = (0..WORKERS)
+        .map(|i| account(&format!("w-{i}"), &format!("access-{i}")))
+        .collect();
+    vault
+        .save_accounts(&user, accounts("robinhood", rows))
+        .await
+        .unwrap();
+    for round in 0..5 {
+        let start = Arc::new(tokio::sync::Barrier::new(WORKERS));
+        let workers = (0..WORKERS).map(|_| {
+            let (vault, start) = (vault.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                vault
+                    .lease_due(i64::MAX, Duration::from_secs(30), 1)
+                    .await
+                    .unwrap()
+            })
+        });
+        let mut leased = Vec::new();
+        for worker in workers.collect::<Vec<_>>() {
+            leased.extend(worker.await.unwrap());
+        }
+        let mut ids: Vec<&str> = leased.iter().map(|l| l.connection.id.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(
+            (leased.len(), ids.len()),
+            (WORKERS, WORKERS),
+            "round {round}: {WORKERS} workers leasing at once over {WORKERS} due rows"
+        );
+        for lease in &leased {
+            vault.release(lease).await.unwrap();
+        }
+    }
+}
+
 /// One logo for 50 accounts is stored once, not 50 times.
 async fn a_logo_is_stored_once_for_all_the_accounts_it_decorates(db: TestDb) {
     let vault = db.vault().await;
@@ -1183,6 +1228,7 @@ on_both_backends!(
     a_logo_is_stored_once_for_all_the_accounts_it_decorates,
     rotating_the_token_key_keeps_every_token_readable,
     a_refresh_during_a_key_rotation_leaves_every_field_readable,
+    workers_leasing_at_once_each_get_a_different_row,
     tampered_or_moved_ciphertexts_fail,
     no_token_is_stored_in_clear,
     reconnect_replaces_tokens_instead_of_adding_a_row,

@@ -130,7 +130,10 @@ const COLUMNS: &str = "id, broker_type, broker_name, logo_hash, account_id, acco
                        needs_reconnect";
 
 macro_rules! backend_queries {
-    ($db:ty) => {
+    // `$skip_locked` ends the subquery that picks rows to lease: PostgreSQL's `FOR UPDATE SKIP
+    // LOCKED`, so instances leasing at the same moment each get a different row instead of all
+    // but one finding theirs taken; SQLite runs one writer at a time and needs none.
+    ($db:ty, $skip_locked:literal) => {
         use super::{
             COLUMNS, LeaseTarget, LeasedRow, PENDING_ACCOUNT, Renewal, Save, SealedPair,
             SealedTokens, StoredRow, StoredRowWithTokens,
@@ -355,8 +358,9 @@ macro_rules! backend_queries {
                          WHERE refresh_token IS NOT NULL AND needs_reconnect = FALSE \
                          AND (expires_at < $4 OR account_id = '') AND key_id IN ({}) \
                          AND (refresh_lease_until IS NULL OR refresh_lease_until <= $3) \
-                         ORDER BY expires_at LIMIT $5) RETURNING {COLUMNS}, {RETURNING}",
-                        keys.join(", ")
+                         ORDER BY expires_at LIMIT $5{}) RETURNING {COLUMNS}, {RETURNING}",
+                        keys.join(", "),
+                        $skip_locked,
                     )
                 }
                 LeaseTarget::One { .. } => format!(
@@ -455,10 +459,10 @@ macro_rules! backend_queries {
 
 /// The queries on SQLite.
 pub(crate) mod sqlite {
-    backend_queries!(sqlx::Sqlite);
+    backend_queries!(sqlx::Sqlite, "");
 }
 
 /// The queries on PostgreSQL.
 pub(crate) mod postgres {
-    backend_queries!(sqlx::Postgres);
+    backend_queries!(sqlx::Postgres, " FOR UPDATE SKIP LOCKED");
 }
