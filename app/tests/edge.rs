@@ -99,15 +99,22 @@ async fn same_origin_and_non_browser_requests_pass() {
 }
 
 #[tokio::test]
-async fn a_json_server_function_refuses_other_content_types() {
+async fn every_json_server_function_refuses_other_content_types() {
     let app = TestApp::start(SECRET).await;
-    for content_type in [
-        "text/plain",
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ] {
-        let response = post(&app, "save_connection", content_type, SAVE_BODY, &[]).await;
-        assert_eq!(response.status(), 415, "{content_type}");
+    let json_input = app::edge::server_fn_rules()
+        .iter()
+        .filter(|rule| rule.json_input)
+        .map(|rule| rule.path.trim_start_matches("/api/"));
+    for (endpoint, content_type) in json_input.flat_map(|endpoint| {
+        [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ]
+        .map(|content_type| (endpoint, content_type))
+    }) {
+        let response = post(&app, endpoint, content_type, SAVE_BODY, &[]).await;
+        assert_eq!(response.status(), 415, "{endpoint} {content_type}");
         assert_eq!(
             app_error(response).await.kind,
             ErrorKind::UnsupportedMediaType
@@ -243,4 +250,89 @@ async fn one_address_past_its_burst_gets_429_with_retry_after_and_others_do_not(
             .starts_with("Too many requests from your network.")
     );
     assert_eq!(link_token_from(&app, "203.0.113.2").await.status(), 200);
+}
+
+/// Connects a broker for a new visitor through the emulated Link; the visitor and the
+/// connection's id.
+async fn connected_visitor(app: &TestApp) -> (common::TestUser, String) {
+    let user = app.new_user().await;
+    let payload = common::payload_from_emulated_link(app, "robinhood").await;
+    let saved = app
+        .call_json(&user, "save_connection", payload.to_string())
+        .await;
+    assert_eq!(saved.status(), 200);
+    let saved: Vec<app::model::ConnectionSummary> = saved.json().await.unwrap();
+    (user, saved[0].id.clone())
+}
+
+/// API calls the emulator has received so far, all paths together.
+async fn mesh_calls(app: &TestApp) -> u64 {
+    let calls: std::collections::HashMap<String, u64> = app
+        .http
+        .get(app.emulator.base_url().join("/_emulator/calls").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    calls.values().sum()
+}
+
+#[tokio::test]
+async fn a_portfolio_page_loaded_over_and_over_meets_the_limit_and_spares_mesh() {
+    let app = TestApp::start(SECRET).await;
+    let (user, id) = connected_visitor(&app).await;
+    let url = format!("http://{}/accounts/{id}", app.addr);
+    let load = || {
+        app.http
+            .get(&url)
+            .header("cookie", &user.cookie)
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+    };
+    let first = load().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let before = mesh_calls(&app).await;
+    let calls_per_page = {
+        let again = load().await.unwrap();
+        assert_eq!(again.status(), 200);
+        mesh_calls(&app).await - before
+    };
+    assert!(calls_per_page >= 1, "a portfolio page reads Mesh");
+
+    let mut refused = 0;
+    for _ in 0..40 {
+        let page = load().await.unwrap();
+        match page.status().as_u16() {
+            200 => {}
+            429 => {
+                assert!(page.headers().contains_key("retry-after"));
+                let sentence = page.text().await.unwrap();
+                assert!(
+                    sentence.starts_with("Too many requests from your network."),
+                    "{sentence}"
+                );
+                refused += 1;
+            }
+            status => panic!("a page load answered {status}"),
+        }
+    }
+    // The test app allows a burst of 20 per address and endpoint, then one a second.
+    let loads_that_reached_mesh = (mesh_calls(&app).await - before) / calls_per_page;
+    assert!(refused >= 15, "{refused} of 40 loads refused");
+    assert!(
+        loads_that_reached_mesh <= 22,
+        "{loads_that_reached_mesh} page loads called Mesh"
+    );
+    // Another address still reads its page.
+    let other = app
+        .http
+        .get(&url)
+        .header("cookie", &user.cookie)
+        .header("x-forwarded-for", "203.0.113.10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
 }

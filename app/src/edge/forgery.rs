@@ -7,22 +7,17 @@
 //! without the visitor's browser. A route that another server calls and that proves itself by
 //! a signature (a webhook) must be mounted outside this layer.
 
+use super::EdgePolicy;
+use super::server_fns::rule_for;
+use crate::error::{AppError, ErrorKind};
 use axum::http::header::{CONTENT_TYPE, ORIGIN};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use leptos::server_fn::ServerFn;
-
-use super::EdgePolicy;
-use crate::error::{AppError, ErrorKind};
-
-/// Server functions whose input is JSON: anything else is refused with 415, so an HTML form
-/// (which can send `text/plain` across sites) cannot reach them. Add each new JSON-input
-/// server function here.
-pub const JSON_INPUT: &[&str] = &[crate::accounts::SaveConnection::PATH];
 
 /// The check (installed with `ValidateRequestHeaderLayer::custom`, which calls no clone of the
 /// service behind it): refuses a cross-site state-changing request with 403, and a JSON server
-/// function called with another content type with 415, each with a sentence.
+/// function called with another content type with 415 (so an HTML form, which can send
+/// `text/plain` across sites, cannot reach it), each with a sentence.
 #[allow(
     clippy::result_large_err,
     reason = "`ValidateRequest` checks return the refusal itself; it is built only on refusal"
@@ -40,7 +35,8 @@ pub fn refuse_cross_site<B>(policy: &EdgePolicy, request: &Request<B>) -> Result
             "This request came from another site, so it was refused. Open the app at its own address and try again.",
         ));
     }
-    if JSON_INPUT.contains(&request.uri().path()) && !is_json(request.headers()) {
+    let json_input = rule_for(request.uri().path()).is_some_and(|rule| rule.json_input);
+    if json_input && !is_json(request.headers()) {
         return Err(refusal(
             ErrorKind::UnsupportedMediaType,
             "This endpoint reads JSON: send the request with content-type: application/json.",

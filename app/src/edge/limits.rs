@@ -1,6 +1,6 @@
-//! Per-client-address rate limits on the server functions that call Mesh or write, so one
-//! client cannot spend the app's Mesh quota or fill its database. A refusal is a 429 with
-//! `Retry-After` and a sentence the page shows.
+//! Per-client-address rate limits on the server functions that call Mesh or write, and on the
+//! pages that call Mesh while they render, so one client cannot spend the app's Mesh quota or
+//! fill its database. A refusal is a 429 with `Retry-After` and a sentence the page shows.
 //!
 //! The client address is the connection's peer, unless the peer is a trusted proxy
 //! (`TRUSTED_PROXIES`): then it is the last address in `X-Forwarded-For` that is not a trusted
@@ -17,21 +17,24 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
-use leptos::server_fn::ServerFn;
 use server::config::RateLimitSettings;
+
+use super::server_fns::{Limit, server_fn_rules};
 
 use crate::error::{AppError, ErrorKind};
 
-/// The limited server functions: every one that calls Mesh or writes. Add each new one here.
-pub const LIMITED: &[&str] = &[
-    crate::connect::CreateLinkToken::PATH,
-    crate::accounts::SaveConnection::PATH,
-    crate::accounts::Disconnect::PATH,
-    crate::portfolio::GetPortfolio::PATH,
-    crate::portfolio::RefreshConnection::PATH,
-    crate::deposits::CreateDepositLinkToken::PATH,
-    crate::deposits::ReportTransfer::PATH,
-];
+/// The pages that call Mesh while they render (a portfolio: three calls), by path prefix; each
+/// is limited like a server function, with a limiter of its own.
+pub const LIMITED_PAGES: &[&str] = &["/accounts/"];
+
+/// What one limiter guards: a server function (`POST`) or a page (`GET`).
+fn limited_routes() -> impl Iterator<Item = (Method, &'static str)> {
+    server_fn_rules()
+        .iter()
+        .filter(|rule| rule.limit == Limit::PerAddress)
+        .map(|rule| (Method::POST, rule.path))
+        .chain(LIMITED_PAGES.iter().map(|prefix| (Method::GET, *prefix)))
+}
 
 /// One limiter per endpoint, keyed by client address.
 pub struct RateLimits {
@@ -40,15 +43,14 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    /// Limiters for [`LIMITED`] under `settings`, and a task that forgets idle addresses every
+    /// A limiter per limited route under `settings`, and a task that forgets idle addresses every
     /// minute so the table does not grow without end. Call it inside the Tokio runtime.
     pub fn start(settings: &RateLimitSettings) -> Arc<Self> {
         let quota =
             Quota::per_minute(NonZeroU32::new(settings.per_minute).unwrap_or(NonZeroU32::MIN))
                 .allow_burst(NonZeroU32::new(settings.burst).unwrap_or(NonZeroU32::MIN));
         let limits = Arc::new(Self {
-            limiters: LIMITED
-                .iter()
+            limiters: limited_routes()
                 .map(|_| DefaultKeyedRateLimiter::keyed(quota))
                 .collect(),
             trusted_proxies: settings.trusted_proxies.clone(),
@@ -112,16 +114,21 @@ fn forwarded_address(entry: &str) -> Option<IpAddr> {
 }
 
 /// The check (installed with `ValidateRequestHeaderLayer::custom`): answers 429 once a client
-/// address is over the limit of a [`LIMITED`] endpoint.
+/// address is over the limit of a limited server function or page.
 #[allow(
     clippy::result_large_err,
     reason = "`ValidateRequest` checks return the refusal itself; it is built only on refusal"
 )]
 pub fn rate_limit<B>(limits: &RateLimits, request: &Request<B>) -> Result<(), Response> {
-    let endpoint = LIMITED
-        .iter()
-        .position(|path| *path == request.uri().path());
-    let (Some(endpoint), true) = (endpoint, request.method() == Method::POST) else {
+    let (method, path) = (request.method(), request.uri().path());
+    let page = matches!(*method, Method::GET | Method::HEAD);
+    let Some(endpoint) = limited_routes().position(|(limited, route)| {
+        if page {
+            limited == Method::GET && path.starts_with(route)
+        } else {
+            limited == method && path == route
+        }
+    }) else {
         return Ok(());
     };
     let peer = request
@@ -136,18 +143,24 @@ pub fn rate_limit<B>(limits: &RateLimits, request: &Request<B>) -> Result<(), Re
         .check_key(&client)
         .map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            too_many(wait.as_secs() + 1)
+            too_many(wait.as_secs() + 1, page)
         })
 }
 
-fn too_many(retry_after_seconds: u64) -> Response {
-    let error = AppError {
-        kind: ErrorKind::RateLimited,
-        message: format!(
-            "Too many requests from your network. Please wait {retry_after_seconds} seconds and try again."
-        ),
+/// The refusal: the sentence as a typed error for a server function, as text for a page.
+fn too_many(retry_after_seconds: u64, page: bool) -> Response {
+    let message = format!(
+        "Too many requests from your network. Please wait {retry_after_seconds} seconds and try again."
+    );
+    let mut response = if page {
+        (StatusCode::TOO_MANY_REQUESTS, message).into_response()
+    } else {
+        let error = AppError {
+            kind: ErrorKind::RateLimited,
+            message,
+        };
+        (StatusCode::TOO_MANY_REQUESTS, axum::Json(error)).into_response()
     };
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(error)).into_response();
     response
         .headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));

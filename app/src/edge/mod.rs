@@ -5,11 +5,13 @@ mod forgery;
 mod headers;
 mod limits;
 mod operations;
+mod server_fns;
 
-pub use forgery::{JSON_INPUT, refuse_cross_site};
+pub use forgery::refuse_cross_site;
 pub use headers::{provide_page_nonce, security_headers};
-pub use limits::{LIMITED, RateLimits, rate_limit};
+pub use limits::{LIMITED_PAGES, RateLimits, rate_limit};
 pub use operations::{AccessLog, access_log, health_routes};
+pub use server_fns::{Limit, ServerFnRule, rule_for, server_fn_rules};
 
 use server::config::{PublicUrl, RateLimitSettings};
 
