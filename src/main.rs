@@ -102,7 +102,6 @@ async fn run() -> Result<(), String> {
         mesh,
         vault: Arc::new(vault),
         link_settings,
-        max_connections_per_user: config.max_connections_per_user,
         webhook_secret: config.webhook_secret.clone(),
         deposit_addresses: config.deposit_addresses.clone(),
         deposit_addresses_emulated: config.deposit_addresses_emulated,
@@ -140,7 +139,8 @@ async fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// The token vault under `TOKEN_KEY`, reading `TOKEN_KEY_PREVIOUS` too.
+/// The token vault under `TOKEN_KEY`, reading `TOKEN_KEY_PREVIOUS` too, with the connection
+/// cap (`MAX_CONNECTIONS_PER_USER`).
 async fn open_vault(config: &Config) -> Result<TokenVault, String> {
     TokenVault::connect(
         &config.database_url,
@@ -149,7 +149,9 @@ async fn open_vault(config: &Config) -> Result<TokenVault, String> {
     )
     .await
     .and_then(|vault| {
-        vault.with_previous_keys(config.token_keys_previous.iter().map(|k| k.bytes()))
+        vault
+            .with_previous_keys(config.token_keys_previous.iter().map(|k| k.bytes()))
+            .map(|vault| vault.with_connection_cap(config.max_connections_per_user as u64))
     })
     .map_err(|e| format!("the token vault cannot be opened ({e}): check DATABASE_URL and DATA_DIR"))
 }

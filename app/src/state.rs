@@ -20,8 +20,6 @@ pub struct AppState {
     pub vault: Arc<TokenVault>,
     /// The settings the Link client needs.
     pub link_settings: LinkSettings,
-    /// Most connections one user may hold (`MAX_CONNECTIONS_PER_USER`).
-    pub max_connections_per_user: usize,
     /// The secret Mesh signs its webhooks with (`MESH_WEBHOOK_SECRET`): without it there is no
     /// webhook route.
     pub webhook_secret: Option<secrecy::SecretString>,

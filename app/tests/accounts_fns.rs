@@ -338,6 +338,42 @@ async fn a_user_holds_at_most_100_connections_and_reconnecting_still_works_at_th
 }
 
 #[tokio::test]
+async fn parallel_saves_into_one_session_stop_at_the_cap() {
+    let app = TestApp::start_capped(SECRET, 3).await;
+    let user = app.new_user().await;
+    let saves = (0..12).map(|i| {
+        let body = access_payload(vec![account(&format!("parallel-{i}"), "at")]);
+        save(&app, &user, body)
+    });
+    let answers = futures_util::future::join_all(saves).await;
+    let stored = answers.iter().filter(|a| a.status() == 200).count();
+    assert_eq!(stored, 3, "saves answered 200");
+    for refused in answers.into_iter().filter(|a| a.status() != 200) {
+        assert_eq!(refused.status(), 400);
+        let sentence = app_error(refused).await.message;
+        assert!(
+            sentence.ends_with("the limit is 3. Disconnect some before connecting more."),
+            "{sentence}"
+        );
+    }
+    assert_eq!(list(&app, &user).await.len(), 3);
+}
+
+#[tokio::test]
+async fn delayed_authentications_count_toward_the_cap() {
+    let app = TestApp::start_capped(SECRET, 3).await;
+    let user = app.new_user().await;
+    for broker in ["coinbase", "kraken", "binance", "gemini", "okx", "bitstamp"] {
+        let body = json!({ "payload": { "delayedAuth": {
+            "refreshToken": "delayed", "brokerType": broker, "brokerName": broker,
+            "brokerBrandInfo": { "brokerLogo": "" }
+        }}});
+        save(&app, &user, body).await;
+    }
+    assert_eq!(list(&app, &user).await.len(), 3);
+}
+
+#[tokio::test]
 async fn the_logo_is_served_once_by_url_for_every_account_it_decorates() {
     let app = TestApp::start(SECRET).await;
     let user = app.new_user().await;

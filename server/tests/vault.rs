@@ -860,6 +860,54 @@ async fn workers_leasing_at_once_each_get_a_different_row(shared: TestDb) {
     }
 }
 
+/// The connection cap holds under concurrency and for delayed authentications: twelve saves
+/// of one user at once under a cap of 3 store three; six pending connections store three;
+/// connecting a stored account again at the cap still works.
+async fn the_connection_cap_holds_for_parallel_saves_and_pending_ones(db: TestDb) {
+    let vault = Arc::new(db.vault_with_pool(8).await.with_connection_cap(3));
+    let user = new_user();
+    let saves = (0..12).map(|i| {
+        let (vault, user) = (vault.clone(), user.clone());
+        tokio::spawn(async move {
+            let one = vec![account(&format!("cap-{i}"), "at")];
+            vault.save_accounts(&user, accounts("robinhood", one)).await
+        })
+    });
+    let mut stored = 0;
+    for save in saves.collect::<Vec<_>>() {
+        match save.await.unwrap() {
+            Ok(_) => stored += 1,
+            Err(VaultError::OverCap { held: 3, cap: 3 }) => {}
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!(stored, 3);
+    assert_eq!(vault.list(&user).await.unwrap().len(), 3);
+    let again = vault.list(&user).await.unwrap()[0]
+        .account_id
+        .clone()
+        .unwrap();
+    vault
+        .save_accounts(&user, accounts("robinhood", vec![account(&again, "new")]))
+        .await
+        .expect("an account connected again replaces its row at the cap");
+
+    let pending_user = new_user();
+    for broker in ["coinbase", "kraken", "binance", "gemini", "okx", "bitstamp"] {
+        let pending = PendingConnection {
+            broker: BrokerInfo {
+                broker_type: broker.into(),
+                broker_name: broker.into(),
+                logo: None,
+            },
+            refresh_token: SecretString::from("delayed"),
+            refresh_expires_in_seconds: None,
+        };
+        let _ = vault.save_pending(&pending_user, pending).await;
+    }
+    assert_eq!(vault.list(&pending_user).await.unwrap().len(), 3);
+}
+
 /// One logo for 50 accounts is stored once, not 50 times.
 async fn a_logo_is_stored_once_for_all_the_accounts_it_decorates(db: TestDb) {
     let vault = db.vault().await;
@@ -1229,6 +1277,7 @@ on_both_backends!(
     rotating_the_token_key_keeps_every_token_readable,
     a_refresh_during_a_key_rotation_leaves_every_field_readable,
     workers_leasing_at_once_each_get_a_different_row,
+    the_connection_cap_holds_for_parallel_saves_and_pending_ones,
     tampered_or_moved_ciphertexts_fail,
     no_token_is_stored_in_clear,
     reconnect_replaces_tokens_instead_of_adding_a_row,

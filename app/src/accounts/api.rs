@@ -17,7 +17,6 @@ pub async fn save_connection(
     let saved = match payload {
         IntegrationConnected::AccessToken(payload) => {
             let accounts = super::validation::validate_accounts(payload)?;
-            super::ssr::within_the_cap(&state, &user, &accounts).await?;
             state.vault.save_accounts(&user, accounts).await
         }
         IntegrationConnected::DelayedAuth(payload) => {

@@ -1,53 +1,11 @@
-//! Server-side work of the accounts feature: the connection cap, what the browser may see of a
-//! connection, and revoking at Mesh before deleting.
+//! Server-side work of the accounts feature: what the browser may see of a connection, the
+//! sentence for a save past the connection cap, and revoking at Mesh before deleting.
 
 use secrecy::SecretString;
-use server::vault::{ConnectedAccounts, Connection, VaultError};
+use server::vault::{Connection, VaultError};
 
 use crate::error::AppError;
 use crate::model::ConnectionSummary;
-
-/// Refuses a save that would give `user` more than the state's `max_connections_per_user`
-/// connections; accounts connected again replace their rows and do not count.
-pub async fn within_the_cap(
-    state: &crate::state::AppState,
-    user: &str,
-    connected: &ConnectedAccounts,
-) -> Result<(), AppError> {
-    let cap = state.max_connections_per_user;
-    let held = state
-        .vault
-        .count(user)
-        .await
-        .map_err(|error| vault_failure("count connections", error))?;
-    // Far from the cap (nearly always) a count is enough; near it, reconnected accounts
-    // must not count, which takes the list.
-    if held as usize + connected.accounts.len() <= cap {
-        return Ok(());
-    }
-    let stored = state
-        .vault
-        .list(user)
-        .await
-        .map_err(|error| vault_failure("list connections", error))?;
-    let new = connected
-        .accounts
-        .iter()
-        .filter(|account| {
-            !stored.iter().any(|row| {
-                row.broker_type == connected.broker.broker_type
-                    && row.account_id.as_deref() == Some(account.account_id.as_str())
-            })
-        })
-        .count();
-    if stored.len() + new > cap {
-        return Err(AppError::invalid(format!(
-            "You have {} connected accounts; the limit is {cap}. Disconnect some before connecting more.",
-            stored.len()
-        )));
-    }
-    Ok(())
-}
 
 /// An amount in US dollars as Link reported it, to the cent.
 fn dollars(amount: rust_decimal::Decimal) -> String {
@@ -172,6 +130,11 @@ async fn refreshed_access_token(
 
 /// Logs a vault failure and returns the user's sentence.
 pub fn vault_failure(action: &str, error: VaultError) -> AppError {
+    if let VaultError::OverCap { held, cap } = error {
+        return AppError::invalid(format!(
+            "You have {held} connected accounts; the limit is {cap}. Disconnect some before connecting more."
+        ));
+    }
     tracing::error!(%error, "could not {action}");
     AppError::internal()
 }

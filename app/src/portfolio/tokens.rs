@@ -272,7 +272,7 @@ async fn store(
             expires_in_seconds,
             refresh_expires_in_seconds,
         };
-        vault.save_accounts(&leased.user_id, connected).await?;
+        vault.redeem_pending(&leased.user_id, connected).await?;
         return Ok(Outcome::Renewed);
     }
     // The entry for this account (Mesh answers per account; one refresh token opens one).

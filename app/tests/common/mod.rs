@@ -41,12 +41,24 @@ pub struct TestApp {
 impl TestApp {
     /// An app on a SQLite vault of its own.
     pub async fn start(client_secret: &str) -> Self {
+        Self::start_capped(
+            client_secret,
+            server::config::DEFAULT_MAX_CONNECTIONS_PER_USER,
+        )
+        .await
+    }
+
+    /// An app on a SQLite vault of its own, holding at most `cap` connections per user.
+    pub async fn start_capped(client_secret: &str, cap: usize) -> Self {
         let data = tempfile::tempdir().unwrap();
         let url = format!(
             "sqlite://{}?mode=rwc",
             data.path().join("vault.db").display()
         );
-        let vault = TokenVault::connect(&url, &TOKEN_KEY, 4).await.unwrap();
+        let vault = TokenVault::connect(&url, &TOKEN_KEY, 4)
+            .await
+            .unwrap()
+            .with_connection_cap(cap as u64);
         Self::serve(client_secret, vault, url, Some(data)).await
     }
 
@@ -97,7 +109,6 @@ impl TestApp {
                 emulator_origin: Some(emulator.base_url().origin().ascii_serialization()),
                 deposits: true,
             },
-            max_connections_per_user: server::config::DEFAULT_MAX_CONNECTIONS_PER_USER,
             webhook_secret: Some(SecretString::from(WEBHOOK_SECRET)),
             deposit_addresses: server::config::parse_deposit_addresses(
                 server::config::EMULATED_DEPOSIT_ADDRESSES,

@@ -22,8 +22,8 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use queries::{
-    PENDING_ACCOUNT, Save, SealedPair, SealedRow, SealedTokens, StoredRow, StoredRowWithTokens,
-    postgres, sqlite,
+    PENDING_ACCOUNT, Save, SaveError, SealedPair, SealedRow, SealedTokens, StoredRow,
+    StoredRowWithTokens, postgres, sqlite,
 };
 use writer::SqliteWriter;
 
@@ -191,6 +191,14 @@ pub enum VaultError {
     /// SQLite's writer could not store a save.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// A save would have given its user more connections than the cap; nothing was stored.
+    #[error("the user holds {held} connections; the cap is {cap}")]
+    OverCap {
+        /// Connections the user holds.
+        held: u64,
+        /// The cap ([`TokenVault::with_connection_cap`]).
+        cap: u64,
+    },
 }
 
 /// Which database is behind the vault.
@@ -242,6 +250,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct TokenVault {
     store: Store,
     cipher: TokenCipher,
+    connection_cap: Option<u64>,
 }
 
 impl fmt::Debug for TokenVault {
@@ -321,7 +330,20 @@ impl TokenVault {
                 Store::Postgres(pool)
             }
         };
-        Ok(Self { store, cipher })
+        Ok(Self {
+            store,
+            cipher,
+            connection_cap: None,
+        })
+    }
+
+    /// Refuses a save that would give a user more than `cap` connections
+    /// ([`VaultError::OverCap`]), checked inside the save's transaction so parallel saves and
+    /// delayed authentications count too. Accounts connected again replace their rows and add
+    /// nothing.
+    pub fn with_connection_cap(mut self, cap: u64) -> Self {
+        self.connection_cap = Some(cap);
+        self
     }
 
     /// Also reads tokens sealed under each of `keys` (older `TOKEN_KEY`s being rotated out).
@@ -472,6 +494,16 @@ impl TokenVault {
         user_id: &str,
         connected: ConnectedAccounts,
     ) -> Result<Vec<Connection>, VaultError> {
+        self.save_accounts_within(user_id, connected, self.connection_cap)
+            .await
+    }
+
+    async fn save_accounts_within(
+        &self,
+        user_id: &str,
+        connected: ConnectedAccounts,
+        cap: Option<u64>,
+    ) -> Result<Vec<Connection>, VaultError> {
         let now = unix_now();
         let broker = &connected.broker;
         let expires_at = connected.expires_in_seconds.map(|s| after(now, s));
@@ -511,6 +543,7 @@ impl TokenVault {
             now,
             connected.refresh_expires_in_seconds,
             rows,
+            cap,
         )
         .await
     }
@@ -550,6 +583,7 @@ impl TokenVault {
                     token_id: None,
                     expires_at: None,
                 }],
+                self.connection_cap,
             )
             .await?;
         saved.into_iter().next().ok_or_else(|| {
@@ -557,6 +591,17 @@ impl TokenVault {
                 "the pending connection was not read back".into(),
             ))
         })
+    }
+
+    /// Stores the accounts a delayed authentication turned into, replacing its pending row:
+    /// as [`Self::save_accounts`], but past the connection cap too, since Mesh has handed the
+    /// tokens over and they exist nowhere else (the pending row was admitted under the cap).
+    pub async fn redeem_pending(
+        &self,
+        user_id: &str,
+        connected: ConnectedAccounts,
+    ) -> Result<Vec<Connection>, VaultError> {
+        self.save_accounts_within(user_id, connected, None).await
     }
 
     /// Writes `rows` of `broker` for `user_id` as one save, all or nothing, replacing the
@@ -568,6 +613,7 @@ impl TokenVault {
         now: i64,
         refresh_expires_in_seconds: Option<u64>,
         rows: Vec<SealedRow>,
+        cap: Option<u64>,
     ) -> Result<Vec<Connection>, VaultError> {
         let save = Save {
             user_id: user_id.to_string(),
@@ -579,12 +625,22 @@ impl TokenVault {
             connected_at: now,
             refresh_expires_at: refresh_expires_in_seconds.map(|s| after(now, s)),
             rows,
+            cap,
         };
+        let over_cap = |held, cap| VaultError::OverCap { held, cap };
         let stored = match &self.store {
-            Store::Sqlite { writer, .. } => writer.save(save).await?,
+            Store::Sqlite { writer, .. } => match writer.save(save).await {
+                Err(WriteError::OverCap { held, cap }) => return Err(over_cap(held, cap)),
+                stored => stored?,
+            },
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                let stored = postgres::save(&mut tx, &save).await?;
+                // Dropped without a commit on error: the transaction rolls back.
+                let stored = match postgres::save(&mut tx, &save).await {
+                    Ok(stored) => stored,
+                    Err(SaveError::OverCap { held, cap }) => return Err(over_cap(held, cap)),
+                    Err(SaveError::Database(error)) => return Err(error.into()),
+                };
                 tx.commit().await?;
                 stored
             }

@@ -34,6 +34,18 @@ pub(crate) struct Save {
     pub connected_at: i64,
     pub refresh_expires_at: Option<i64>,
     pub rows: Vec<SealedRow>,
+    /// Most connections the user may hold after the save; `None` for no cap.
+    pub cap: Option<u64>,
+}
+
+/// Why a save was not written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SaveError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// It would have given the user more than `cap` connections; nothing was written.
+    #[error("the user holds {held} connections; the cap is {cap}")]
+    OverCap { held: u64, cap: u64 },
 }
 
 /// A stored row without its tokens, as read back.
@@ -135,7 +147,7 @@ macro_rules! backend_queries {
     // but one finding theirs taken; SQLite runs one writer at a time and needs none.
     ($db:ty, $skip_locked:literal) => {
         use super::{
-            COLUMNS, LeaseTarget, LeasedRow, PENDING_ACCOUNT, Renewal, Save, SealedPair,
+            COLUMNS, LeaseTarget, LeasedRow, PENDING_ACCOUNT, Renewal, Save, SaveError, SealedPair,
             SealedTokens, StoredRow, StoredRowWithTokens,
         };
 
@@ -143,10 +155,11 @@ macro_rules! backend_queries {
         type Pool = sqlx::Pool<$db>;
 
         /// Writes `save` on `conn` (inside the caller's transaction) and reads its rows back.
+        /// A save that would take the user past `save.cap` fails, and the caller rolls it back.
         pub(crate) async fn save(
             conn: &mut Connection,
             save: &Save,
-        ) -> Result<Vec<StoredRow>, sqlx::Error> {
+        ) -> Result<Vec<StoredRow>, SaveError> {
             // The first statement writes, so SQLite takes the write lock at once instead of
             // failing to upgrade a read lock later.
             sqlx::query(
@@ -158,7 +171,9 @@ macro_rules! backend_queries {
             .bind(PENDING_ACCOUNT)
             .execute(&mut *conn)
             .await?;
-            // A save is a visit: retention counts from it too.
+            // A save is a visit: retention counts from it too. Writing the user's row also locks
+            // it until the commit, so on PostgreSQL the saves of one user run one after the
+            // other and each counts the rows of those before it (SQLite has one writer anyway).
             sqlx::query(
                 "INSERT INTO users (user_id, last_seen_at) VALUES ($1, $2) \
                  ON CONFLICT (user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
@@ -167,6 +182,10 @@ macro_rules! backend_queries {
             .bind(save.connected_at)
             .execute(&mut *conn)
             .await?;
+            let held_before = match save.cap {
+                Some(_) => Some(count_on(&mut *conn, &save.user_id).await?),
+                None => None,
+            };
             if let (Some(hash), Some(logo)) = (&save.logo_hash, &save.broker_logo) {
                 sqlx::query(
                     "INSERT INTO broker_logos (hash, logo) VALUES ($1, $2) \
@@ -218,7 +237,25 @@ macro_rules! backend_queries {
                 .await?;
                 stored.push(written);
             }
+            if let (Some(cap), Some(held)) = (save.cap, held_before) {
+                // Accounts connected again replace their rows and add nothing; only a save
+                // that adds rows past the cap is refused.
+                let after = count_on(&mut *conn, &save.user_id).await?;
+                if after > cap && after > held {
+                    return Err(SaveError::OverCap { held, cap });
+                }
+            }
             Ok(stored)
+        }
+
+        /// How many rows the user holds, read on `conn`.
+        async fn count_on(conn: &mut Connection, user_id: &str) -> Result<u64, sqlx::Error> {
+            let count: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM broker_connections WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            Ok(count.max(0) as u64)
         }
 
         /// The user's rows, oldest first.

@@ -9,7 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection, Error};
 use tokio::sync::{mpsc, oneshot};
 
-use super::queries::{Save, StoredRow, sqlite};
+use super::queries::{Save, SaveError, StoredRow, sqlite};
 use super::transfers::sqlite as transfers;
 
 /// Most saves committed together; more wait for the next commit.
@@ -37,6 +37,14 @@ pub enum WriteError {
     /// This save's statements failed; it was rolled back, the others in its batch were not.
     #[error("database error: {0}")]
     Save(#[from] Error),
+    /// This save would have taken its user past the connection cap; it was rolled back.
+    #[error("the user holds {held} connections; the cap is {cap}")]
+    OverCap {
+        /// Connections the user holds.
+        held: u64,
+        /// The cap.
+        cap: u64,
+    },
     /// The commit of the batch failed: none of its saves was stored.
     #[error("the database could not commit the saves: {0}")]
     Commit(String),
@@ -142,7 +150,8 @@ async fn write_batch(
                 delivery.now,
             )
             .await
-            .map(|first| Written::Webhook(Ok(first))),
+            .map(|first| Written::Webhook(Ok(first)))
+            .map_err(SaveError::from),
         };
         match written {
             Ok(written) => {
@@ -151,9 +160,13 @@ async fn write_batch(
             }
             Err(error) => {
                 savepoint.rollback().await?;
+                let error = match error {
+                    SaveError::Database(error) => WriteError::Save(error),
+                    SaveError::OverCap { held, cap } => WriteError::OverCap { held, cap },
+                };
                 results.push(match job {
-                    Job::Save(..) => Written::Save(Err(WriteError::Save(error))),
-                    Job::Webhook(..) => Written::Webhook(Err(WriteError::Save(error))),
+                    Job::Save(..) => Written::Save(Err(error)),
+                    Job::Webhook(..) => Written::Webhook(Err(error)),
                 });
             }
         }
@@ -179,6 +192,7 @@ mod tests {
             key_id: "k".into(),
             connected_at: 1,
             refresh_expires_at: None,
+            cap: None,
             rows: ids
                 .iter()
                 .enumerate()
