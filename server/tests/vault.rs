@@ -908,6 +908,35 @@ async fn the_connection_cap_holds_for_parallel_saves_and_pending_ones(db: TestDb
     assert_eq!(vault.list(&pending_user).await.unwrap().len(), 3);
 }
 
+/// Logos no connection names any more are deleted by the clean-up; the ones in use stay.
+async fn logos_no_connection_names_are_forgotten(shared: TestDb) {
+    let db = shared.isolated().await;
+    let vault = db.vault().await;
+    let user = new_user();
+    let with_logo = |logo: &str| ConnectedAccounts {
+        broker: BrokerInfo {
+            logo: Some(logo.into()),
+            ..broker("robinhood")
+        },
+        ..accounts("robinhood", vec![account("logo-1", "at")])
+    };
+    let first = vault.save_accounts(&user, with_logo("T0xE")).await.unwrap();
+    let old_hash = first[0].logo_hash.clone().unwrap();
+    // Connected again with a new logo: the old one is named by nobody.
+    let again = vault.save_accounts(&user, with_logo("TkVX")).await.unwrap();
+    let new_hash = again[0].logo_hash.clone().unwrap();
+    assert_ne!(old_hash, new_hash);
+    assert_eq!(vault.forget_unused_logos().await.unwrap(), 1);
+    assert_eq!(vault.logo(&old_hash).await.unwrap(), None);
+    assert_eq!(
+        vault.logo(&new_hash).await.unwrap().as_deref(),
+        Some("TkVX")
+    );
+    assert!(vault.delete(&user, &again[0].id).await.unwrap());
+    assert_eq!(vault.forget_unused_logos().await.unwrap(), 1);
+    assert_eq!(vault.logo(&new_hash).await.unwrap(), None);
+}
+
 /// One logo for 50 accounts is stored once, not 50 times.
 async fn a_logo_is_stored_once_for_all_the_accounts_it_decorates(db: TestDb) {
     let vault = db.vault().await;
@@ -1278,6 +1307,7 @@ on_both_backends!(
     a_refresh_during_a_key_rotation_leaves_every_field_readable,
     workers_leasing_at_once_each_get_a_different_row,
     the_connection_cap_holds_for_parallel_saves_and_pending_ones,
+    logos_no_connection_names_are_forgotten,
     tampered_or_moved_ciphertexts_fail,
     no_token_is_stored_in_clear,
     reconnect_replaces_tokens_instead_of_adding_a_row,

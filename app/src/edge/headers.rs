@@ -17,9 +17,11 @@ use leptos::prelude::{provide_context, use_context};
 
 use super::EdgePolicy;
 
-/// The policy of everything that is not a page (server-function answers, static files): it
-/// may load nothing and be framed by nobody.
-const NON_PAGE_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+/// The policy of everything that is not a page (server-function answers, static files, logos):
+/// it may load nothing, submit no form and be framed by nobody, and opened as a document it is
+/// sandboxed (no script, an opaque origin), so an SVG logo that holds a form is inert.
+const NON_PAGE_POLICY: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox";
 
 /// The middleware: gives the request a nonce (read by [`provide_page_nonce`] when a page
 /// renders), then sets the headers on the response.

@@ -457,6 +457,15 @@ impl TokenVault {
         })
     }
 
+    /// Deletes the logos that no connection names any more (run daily by the retention task);
+    /// how many went.
+    pub async fn forget_unused_logos(&self) -> Result<u64, VaultError> {
+        Ok(match &self.store {
+            Store::Sqlite { readers, .. } => sqlite::forget_unused_logos(readers).await?,
+            Store::Postgres(pool) => postgres::forget_unused_logos(pool).await?,
+        })
+    }
+
     /// The logo (base64 of an image, as Link sent it) named by a connection's `logo_hash`.
     pub async fn logo(&self, hash: &str) -> Result<Option<String>, VaultError> {
         Ok(match &self.store {

@@ -142,10 +142,16 @@ const COLUMNS: &str = "id, broker_type, broker_name, logo_hash, account_id, acco
                        needs_reconnect";
 
 macro_rules! backend_queries {
-    // `$skip_locked` ends the subquery that picks rows to lease: PostgreSQL's `FOR UPDATE SKIP
-    // LOCKED`, so instances leasing at the same moment each get a different row instead of all
-    // but one finding theirs taken; SQLite runs one writer at a time and needs none.
-    ($db:ty, $skip_locked:literal) => {
+    // `$skip_locked` ends a subquery that picks rows to change: PostgreSQL's `FOR UPDATE SKIP
+    // LOCKED`, so workers leasing at the same moment each get a different row instead of all
+    // but one finding theirs taken, and the logo clean-up passes over a logo a save holds;
+    // SQLite runs one writer at a time and needs none.
+    //
+    // `$keep_logo` is what a save does when its logo is stored already: on PostgreSQL it
+    // touches the row (without rewriting the image), which locks it until the save commits, so
+    // the daily clean-up cannot delete a logo a save is about to reference; on SQLite the
+    // clean-up and the save are serialised by the one writer, and nothing is needed.
+    ($db:ty, $skip_locked:literal, $keep_logo:literal) => {
         use super::{
             COLUMNS, LeaseTarget, LeasedRow, PENDING_ACCOUNT, Renewal, Save, SaveError, SealedPair,
             SealedTokens, StoredRow, StoredRowWithTokens,
@@ -187,10 +193,10 @@ macro_rules! backend_queries {
                 None => None,
             };
             if let (Some(hash), Some(logo)) = (&save.logo_hash, &save.broker_logo) {
-                sqlx::query(
-                    "INSERT INTO broker_logos (hash, logo) VALUES ($1, $2) \
-                     ON CONFLICT (hash) DO NOTHING",
-                )
+                sqlx::query(concat!(
+                    "INSERT INTO broker_logos (hash, logo) VALUES ($1, $2) ON CONFLICT (hash) ",
+                    $keep_logo
+                ))
                 .bind(hash)
                 .bind(logo)
                 .execute(&mut *conn)
@@ -474,6 +480,21 @@ macro_rules! backend_queries {
             Ok(())
         }
 
+        /// Deletes the logos no connection names any more (one a save is writing is locked,
+        /// and skipped); how many went.
+        pub(crate) async fn forget_unused_logos(pool: &Pool) -> Result<u64, sqlx::Error> {
+            let done = sqlx::query(concat!(
+                "DELETE FROM broker_logos WHERE hash IN (SELECT hash FROM broker_logos \
+                 WHERE NOT EXISTS (SELECT 1 FROM broker_connections \
+                 WHERE broker_connections.logo_hash = broker_logos.hash)",
+                $skip_locked,
+                ")"
+            ))
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
+        }
+
         /// The logo stored under `hash`.
         pub(crate) async fn logo(pool: &Pool, hash: &str) -> Result<Option<String>, sqlx::Error> {
             sqlx::query_scalar("SELECT logo FROM broker_logos WHERE hash = $1")
@@ -496,10 +517,14 @@ macro_rules! backend_queries {
 
 /// The queries on SQLite.
 pub(crate) mod sqlite {
-    backend_queries!(sqlx::Sqlite, "");
+    backend_queries!(sqlx::Sqlite, "", "DO NOTHING");
 }
 
 /// The queries on PostgreSQL.
 pub(crate) mod postgres {
-    backend_queries!(sqlx::Postgres, " FOR UPDATE SKIP LOCKED");
+    backend_queries!(
+        sqlx::Postgres,
+        " FOR UPDATE SKIP LOCKED",
+        "DO UPDATE SET hash = excluded.hash"
+    );
 }
