@@ -155,9 +155,16 @@ pub async fn apply_stored(vault: &TokenVault) -> usize {
             .into_iter()
             .map(|(event_id, body)| (event_id, transfer_update(&body)))
             .collect();
-        if let Err(error) = vault.apply_webhooks(&events, unix_now()).await {
-            tracing::error!(%error, "could not apply stored webhooks");
-            return done;
+        match vault.apply_webhooks(&events, unix_now()).await {
+            Ok(set_aside) => {
+                for (event, reason) in set_aside {
+                    tracing::error!(%event, %reason, "a stored webhook could not be applied; set aside (webhook_events.set_aside_reason)");
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "could not apply stored webhooks");
+                return done;
+            }
         }
         done += events.len();
     }

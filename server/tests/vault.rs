@@ -1269,6 +1269,49 @@ async fn a_webhook_event_is_stored_once_and_processed_once(db: TestDb) {
     );
 }
 
+/// A stored delivery the database refuses to apply (PostgreSQL refuses a NUL character in text,
+/// which JSON can carry as `\u0000`) is set aside; the deliveries before and after it are
+/// applied, and the next pass finds nothing left to do.
+async fn a_webhook_that_cannot_be_applied_does_not_block_the_others(db: TestDb) {
+    use DepositStatus::*;
+    let db = db.isolated().await;
+    let vault = db.vault().await;
+    let user = new_user();
+    let mut events = Vec::new();
+    for (n, symbol) in ["USDC", "US\0DC", "SOL"].into_iter().enumerate() {
+        let event = format!("event-{n}");
+        assert!(vault.record_webhook(&event, "{}", 10).await.unwrap());
+        let update = TransferUpdate {
+            symbol: Some(symbol.into()),
+            ..transfer_update(&format!("transfer-{n}"), &user, Pending, 10)
+        };
+        events.push((event, Some(update)));
+    }
+    let set_aside = vault.apply_webhooks(&events, 11).await.unwrap();
+    if vault.backend() == Backend::Postgres {
+        assert_eq!(set_aside.len(), 1, "{set_aside:?}");
+        assert_eq!(set_aside[0].0, "event-1");
+        assert_eq!(
+            db.count(
+                "SELECT COUNT(*) FROM webhook_events WHERE set_aside_reason IS NOT NULL AND event_id = $1",
+                "event-1"
+            )
+            .await,
+            1
+        );
+    }
+    let applied: Vec<String> = vault
+        .transfers_of(&user, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.transfer_id)
+        .collect();
+    assert!(applied.contains(&"transfer-0".to_string()), "{applied:?}");
+    assert!(applied.contains(&"transfer-2".to_string()), "{applied:?}");
+    assert!(vault.unprocessed_webhooks(10).await.unwrap().is_empty());
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -1301,6 +1344,7 @@ on_both_backends!(
     mesh_overrules_a_report_made_by_another_user,
     open_transfers_are_claimed_on_one_schedule_for_every_instance,
     a_webhook_event_is_stored_once_and_processed_once,
+    a_webhook_that_cannot_be_applied_does_not_block_the_others,
     idle_users_are_found_and_forgotten_once_empty,
     a_logo_is_stored_once_for_all_the_accounts_it_decorates,
     rotating_the_token_key_keeps_every_token_readable,

@@ -152,30 +152,52 @@ macro_rules! transfer_queries {
             conn: &mut Connection,
             event_id: &str,
             now: i64,
+            set_aside_reason: Option<&str>,
         ) -> Result<(), sqlx::Error> {
-            sqlx::query("UPDATE webhook_events SET processed_at = $1 WHERE event_id = $2")
-                .bind(now)
-                .bind(event_id)
-                .execute(conn)
-                .await?;
+            sqlx::query(
+                "UPDATE webhook_events SET processed_at = $1, set_aside_reason = $2 \
+                 WHERE event_id = $3",
+            )
+            .bind(now)
+            .bind(set_aside_reason)
+            .bind(event_id)
+            .execute(conn)
+            .await?;
             Ok(())
         }
 
         /// Applies each stored event's update (if any) and marks it processed, all in one
-        /// transaction: one commit for a whole batch.
+        /// transaction: one commit for a whole batch. An update the database refuses is rolled
+        /// back alone (a savepoint each), and its event is set aside with the reason; returns
+        /// the events set aside with their reasons.
         pub(super) async fn apply_webhooks(
             pool: &Pool,
             events: &[(String, Option<TransferUpdate>)],
             now: i64,
-        ) -> Result<(), sqlx::Error> {
+        ) -> Result<Vec<(String, String)>, sqlx::Error> {
+            use sqlx::Acquire;
             let mut transaction = pool.begin().await?;
+            let mut set_aside = Vec::new();
             for (event_id, update) in events {
                 if let Some(update) = update {
-                    apply(&mut transaction, update).await?;
+                    let mut savepoint = transaction.begin().await?;
+                    match apply(&mut savepoint, update).await {
+                        Ok(_) => savepoint.commit().await?,
+                        Err(error) => {
+                            // A broken connection fails this rollback too, and the batch with it.
+                            savepoint.rollback().await?;
+                            set_aside.push((event_id.clone(), error.to_string()));
+                        }
+                    }
                 }
-                mark_webhook_processed(&mut transaction, event_id, now).await?;
+                let reason = set_aside
+                    .last()
+                    .filter(|(aside, _)| aside == event_id)
+                    .map(|(_, reason)| reason.as_str());
+                mark_webhook_processed(&mut transaction, event_id, now, reason).await?;
             }
-            transaction.commit().await
+            transaction.commit().await?;
+            Ok(set_aside)
         }
 
         pub(super) async fn apply_transfer(
@@ -333,12 +355,14 @@ impl TokenVault {
     }
 
     /// Applies stored deliveries, each with its update (none for a state this app does not act
-    /// on), and marks them processed, in one transaction.
+    /// on), and marks them processed, in one transaction. One whose update the database refuses
+    /// is set aside (marked processed, with the reason in `set_aside_reason`) instead of
+    /// blocking the rest; returns those, as `(event id, reason)`.
     pub async fn apply_webhooks(
         &self,
         events: &[(String, Option<TransferUpdate>)],
         now: i64,
-    ) -> Result<(), VaultError> {
+    ) -> Result<Vec<(String, String)>, VaultError> {
         Ok(on_store!(self, apply_webhooks(events, now))?)
     }
 
