@@ -110,6 +110,62 @@ async fn the_portfolio_is_read_from_mesh_and_formatted_on_the_server() {
     assert_eq!(refused.kind, ErrorKind::InvalidInput);
 }
 
+/// Figures past what an exact decimal holds (a price times a quantity, or a sum of values)
+/// give a sentence, and the connection stays: the page and the server function both answer.
+#[tokio::test]
+async fn figures_too_large_to_add_up_give_a_sentence_and_keep_the_connection() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let robinhood = connect(&app, &user, "robinhood").await;
+    let position = |symbol: &str, amount: &str, price: &str, value: Option<&str>| {
+        let mut position = json!({ "symbol": symbol, "name": symbol,
+            "amount": amount.parse::<serde_json::Number>().unwrap(),
+            "lastPrice": price.parse::<serde_json::Number>().unwrap() });
+        if let Some(value) = value {
+            position["marketValue"] = value.parse::<serde_json::Number>().unwrap().into();
+        }
+        position
+    };
+    let too_large = [
+        // Quantity times price past 7.9e28.
+        vec![position(
+            "BIG",
+            "100000000000000000000",
+            "100000000000000000000",
+            None,
+        )],
+        // Each value fits; their sum does not.
+        vec![
+            position("A", "1", "1", Some("70000000000000000000000000000")),
+            position("B", "1", "1", Some("70000000000000000000000000000")),
+        ],
+    ];
+    for positions in too_large {
+        app.queue_fault(
+            json!({ "path": "/api/v1/holdings/get", "fault": "content", "times": 2,
+            "content": { "status": "succeeded", "equityPositions": positions,
+                "cryptocurrencyPositions": [] } }),
+        )
+        .await;
+        let refused = read_portfolio(&app, &user, &robinhood.id).await;
+        assert_eq!(refused.status(), 502);
+        let error = app_error(refused).await;
+        assert!(error.message.contains("too large"), "{}", error.message);
+        let page = app
+            .http
+            .get(format!("http://{}/accounts/{}", app.addr, robinhood.id))
+            .header("cookie", &user.cookie)
+            .send()
+            .await
+            .unwrap();
+        // The page carries the error's status, and shows its sentence.
+        assert_eq!(page.status(), 502);
+        assert!(page.text().await.unwrap().contains("too large to add up"));
+    }
+    let again = read_portfolio(&app, &user, &robinhood.id).await;
+    assert_eq!(again.status(), 200, "the connection is kept");
+}
+
 #[tokio::test]
 async fn an_expired_access_token_is_refreshed_once_and_the_portfolio_still_reads() {
     let app = TestApp::start(SECRET).await;

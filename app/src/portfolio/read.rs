@@ -46,7 +46,13 @@ pub async fn portfolio(state: &AppState, user: &str, id: &str) -> Result<Portfol
         }
     });
     let ((_, balances), (_, history)) = tokio::try_join!(balances, history)?;
-    let (holdings, total) = holding_lines(&holdings);
+    let (holdings, total) = holding_lines(&holdings).ok_or_else(|| {
+        tracing::warn!(id, "Mesh reported holdings whose values overflow a decimal");
+        AppError::new(
+            crate::error::ErrorKind::MeshRefused,
+            "Mesh reported figures for this account too large to add up, so its portfolio cannot be shown. The account stays connected.",
+        )
+    })?;
     Ok(Portfolio {
         id: connection.id,
         broker_name: connection.broker_name,
@@ -68,8 +74,9 @@ fn is_exchange(holdings: &Holdings) -> bool {
     held(&holdings.cryptocurrency_positions) && !held(&holdings.equity_positions)
 }
 
-/// One line per position, largest value first, and their total value.
-fn holding_lines(holdings: &Holdings) -> (Vec<HoldingLine>, Decimal) {
+/// One line per position, largest value first, and their total value; `None` when a value or
+/// the total is past what a decimal holds (about 7.9e28).
+fn holding_lines(holdings: &Holdings) -> Option<(Vec<HoldingLine>, Decimal)> {
     let mut positions: Vec<(&Position, Decimal)> = [
         &holdings.equity_positions,
         &holdings.cryptocurrency_positions,
@@ -77,10 +84,12 @@ fn holding_lines(holdings: &Holdings) -> (Vec<HoldingLine>, Decimal) {
     .into_iter()
     .flatten()
     .flatten()
-    .map(|position| (position, value(position)))
-    .collect();
+    .map(|position| Some((position, value(position)?)))
+    .collect::<Option<_>>()?;
     positions.sort_by_key(|(_, value)| std::cmp::Reverse(*value));
-    let total = positions.iter().map(|(_, value)| *value).sum();
+    let total = positions
+        .iter()
+        .try_fold(Decimal::ZERO, |total, (_, value)| total.checked_add(*value))?;
     let lines = positions
         .into_iter()
         .map(|(position, value)| HoldingLine {
@@ -94,20 +103,17 @@ fn holding_lines(holdings: &Holdings) -> (Vec<HoldingLine>, Decimal) {
             value: money(value, DISPLAY_CURRENCY),
         })
         .collect();
-    (lines, total)
+    Some((lines, total))
 }
 
-/// Mesh's market value, or quantity times last price when it sent none.
-fn value(position: &Position) -> Decimal {
-    position
-        .market_value
-        .or_else(|| {
-            position
-                .last_price
-                .map(|price| Amount(price.0 * position.amount.0))
-        })
-        .unwrap_or(Amount::ZERO)
-        .0
+/// Mesh's market value, or quantity times last price when it sent none (zero without a
+/// price); `None` when that product overflows.
+fn value(position: &Position) -> Option<Decimal> {
+    match (position.market_value, position.last_price) {
+        (Some(Amount(value)), _) => Some(value),
+        (None, Some(Amount(price))) => price.checked_mul(position.amount.0),
+        (None, None) => Some(Decimal::ZERO),
+    }
 }
 
 fn balance_lines(balances: &Balances) -> Vec<BalanceLine> {

@@ -36,6 +36,9 @@ pub enum FaultKind {
     /// Perform the call, then answer only after `delay_ms`: a slow Mesh whose work is already
     /// done, or, past the client's timeout, one that never answers.
     Late,
+    /// Answer 200 with `content` as the answer's content instead of performing the call: figures
+    /// no emulated account holds (amounts past what the app can add up, say).
+    Content,
 }
 
 /// One queued fault, as posted to `/_emulator/faults`.
@@ -55,6 +58,9 @@ pub struct Fault {
     /// How many matching calls it affects (default 1).
     #[serde(default = "one")]
     pub times: u32,
+    /// The answer's content for `content` faults.
+    #[serde(default)]
+    pub content: Option<serde_json::Value>,
 }
 
 fn one() -> u32 {
@@ -122,12 +128,13 @@ async fn queue_fault(
     let invalid = match fault.fault {
         FaultKind::Status => !fault.status.is_some_and(|s| (100..=599).contains(&s)),
         FaultKind::Delay | FaultKind::Late => fault.delay_ms.is_none(),
+        FaultKind::Content => fault.content.is_none(),
         FaultKind::Malformed | FaultKind::Drop | FaultKind::Lose => false,
     } || fault.times == 0;
     if invalid {
         return (
             StatusCode::BAD_REQUEST,
-            "a status fault needs \"status\" (100-599), a delay or late fault \"delay_ms\", and times must be at least 1",
+            "a status fault needs \"status\" (100-599), a delay or late fault \"delay_ms\", a content fault \"content\", and times must be at least 1",
         )
             .into_response();
     }
@@ -188,6 +195,7 @@ pub async fn inject(
             r#"{"status":"ok","content":{"linkToken":"#,
         )
             .into_response(),
+        FaultKind::Content => super::api::ok(fault.content.unwrap_or_default()),
         FaultKind::Drop => broken_answer(),
         FaultKind::Lose => {
             let _performed = next.run(request).await;
