@@ -44,6 +44,7 @@ const appEnv: Record<string, string> = {
   // The suite runs from one address; the limits have their own tests.
   RATE_LIMIT_PER_MINUTE: "100000",
   RATE_LIMIT_BURST: "100000",
+  RATE_LIMIT_REPORTS_PER_HOUR: "100000",
 };
 
 /**

@@ -156,3 +156,81 @@ async fn bad_deposits_and_reports_get_a_sentence_and_store_nothing() {
     assert_eq!(report(&app, &user, &payload).await.status(), 400);
     assert!(transfers(&app, &user).await.is_empty());
 }
+
+/// A report for a transfer Mesh never heard of, made up by the browser.
+fn made_up_report(payload: &Value, n: usize) -> Value {
+    let mut made_up = payload.clone();
+    made_up["transferId"] = json!(format!("made-up-{n}"));
+    made_up["txId"] = json!(format!("made-up-{n}"));
+    made_up
+}
+
+#[tokio::test]
+async fn a_user_has_at_most_five_reports_waiting_for_mesh() {
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let payload = deposit(&app, &user, "robinhood").await;
+    // Each from an address of its own, so the per-address limit does not answer first.
+    let mut from = 0;
+    let mut report = |app: &TestApp, user: &TestUser, payload: &Value| {
+        from += 1;
+        app.http
+            .post(format!("http://{}/api/report_transfer", app.addr))
+            .header("content-type", "application/json")
+            .header("cookie", &user.cookie)
+            .header("x-forwarded-for", format!("203.0.113.{from}"))
+            .body(json!({ "payload": payload }).to_string())
+            .send()
+    };
+    for n in 0..5 {
+        let response = report(&app, &user, &made_up_report(&payload, n))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "report {n}");
+    }
+    let refused = report(&app, &user, &made_up_report(&payload, 5))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let sentence = app_error(refused).await.message;
+    assert!(sentence.contains("5 deposits waiting"), "{sentence}");
+    // Reporting one already stored again is no new report.
+    let again = report(&app, &user, &made_up_report(&payload, 0))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(transfers(&app, &user).await.len(), 5);
+}
+
+/// A report Mesh never confirms is asked about at most 40 times over the day it is checked
+/// (a question soon after the report, then less and less often, at most an hour apart).
+#[tokio::test]
+async fn a_report_mesh_never_confirms_costs_few_mesh_calls_over_its_day() {
+    use app::deposits::reconcile::SCHEDULE;
+    let app = TestApp::start(SECRET).await;
+    let user = app.new_user().await;
+    let payload = deposit(&app, &user, "robinhood").await;
+    assert_eq!(
+        report(&app, &user, &made_up_report(&payload, 0))
+            .await
+            .status(),
+        200
+    );
+    let start = server::clock::unix_now();
+    let day = SCHEDULE.reports_checked_for.as_secs() as i64;
+    let (mut now, mut questions) = (start, 0);
+    while now <= start + day + 3600 {
+        questions += app
+            .vault
+            .claim_due_transfers(now, &SCHEDULE, 10)
+            .await
+            .unwrap()
+            .len();
+        // Every second at first, then every minute: finer than any wait it checks.
+        now += if now - start < 600 { 1 } else { 60 };
+    }
+    assert!(
+        (20..=40).contains(&questions),
+        "{questions} questions to Mesh about one made-up report"
+    );
+}

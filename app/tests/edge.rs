@@ -336,3 +336,31 @@ async fn a_portfolio_page_loaded_over_and_over_meets_the_limit_and_spares_mesh()
         .unwrap();
     assert_eq!(other.status(), 200);
 }
+
+/// Reports of deposits cost Mesh calls for a day each: one address may make 5 at once, then 12
+/// an hour.
+#[tokio::test]
+async fn transfer_reports_from_one_address_are_limited_per_hour() {
+    let app = TestApp::start(SECRET).await;
+    let report_from = |address: &'static str| {
+        app.http
+            .post(format!("http://{}/api/report_transfer", app.addr))
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", address)
+            .body("{}")
+            .send()
+    };
+    for _ in 0..5 {
+        // Refused for its empty payload, but counted.
+        assert_eq!(report_from("203.0.113.20").await.unwrap().status(), 400);
+    }
+    let refused = report_from("203.0.113.20").await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((60..=301).contains(&retry_after), "{retry_after}");
+    assert_eq!(report_from("203.0.113.21").await.unwrap().status(), 400);
+}

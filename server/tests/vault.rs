@@ -1137,6 +1137,7 @@ async fn mesh_overrules_a_report_made_by_another_user(db: TestDb) {
 const SCHEDULE: CheckSchedule = CheckSchedule {
     first_wait: Duration::from_secs(2),
     longest_wait: Duration::from_secs(5),
+    longest_wait_unconfirmed: Duration::from_secs(5),
     reports_checked_for: Duration::from_secs(1_000),
 };
 

@@ -56,6 +56,7 @@ pub async fn report_transfer(
     let state = crate::state::app_state()?;
     let user = crate::state::current_user()?.to_string();
     let update = ssr::reported_transfer(&state, user.clone(), payload)?;
+    ssr::within_open_reports(&state, &user, &update.transfer_id).await?;
     state
         .vault
         .apply_transfer(&update)

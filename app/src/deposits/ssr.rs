@@ -137,6 +137,30 @@ pub fn reported_transfer(
     })
 }
 
+/// Most browser reports one user may have waiting for Mesh to confirm them: each is a Mesh call
+/// an hour (more in its first hour) for a day.
+pub const MAX_OPEN_REPORTS: u64 = 5;
+
+/// Refuses a new report while the user has [`MAX_OPEN_REPORTS`] others waiting for Mesh;
+/// reporting a transfer already stored again is no new report.
+pub async fn within_open_reports(
+    state: &AppState,
+    user: &str,
+    transfer_id: &str,
+) -> Result<(), AppError> {
+    let open = state
+        .vault
+        .open_reports(user, unix_now(), &SCHEDULE, transfer_id)
+        .await
+        .map_err(|error| crate::accounts::ssr::vault_failure("count open reports", error))?;
+    if open >= MAX_OPEN_REPORTS {
+        return Err(AppError::invalid(format!(
+            "You have {open} deposits waiting for Mesh to confirm them; this one was not recorded. Once Mesh confirms them (or a day passes), report again."
+        )));
+    }
+    Ok(())
+}
+
 /// The user's latest transfers as the page shows them.
 pub async fn transfer_lines(state: &AppState, user: &str) -> Result<Vec<TransferLine>, AppError> {
     state

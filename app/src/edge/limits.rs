@@ -27,13 +27,17 @@ use crate::error::{AppError, ErrorKind};
 /// is limited like a server function, with a limiter of its own.
 pub const LIMITED_PAGES: &[&str] = &["/accounts/"];
 
-/// What one limiter guards: a server function (`POST`) or a page (`GET`).
-fn limited_routes() -> impl Iterator<Item = (Method, &'static str)> {
+/// What one limiter guards, a server function (`POST`) or a page (`GET`), and its kind of limit.
+fn limited_routes() -> impl Iterator<Item = (Method, &'static str, Limit)> {
     server_fn_rules()
         .iter()
-        .filter(|rule| rule.limit == Limit::PerAddress)
-        .map(|rule| (Method::POST, rule.path))
-        .chain(LIMITED_PAGES.iter().map(|prefix| (Method::GET, *prefix)))
+        .filter(|rule| rule.limit != Limit::None)
+        .map(|rule| (Method::POST, rule.path, rule.limit))
+        .chain(
+            LIMITED_PAGES
+                .iter()
+                .map(|prefix| (Method::GET, *prefix, Limit::PerAddress)),
+        )
 }
 
 /// One limiter per endpoint, keyed by client address.
@@ -46,12 +50,17 @@ impl RateLimits {
     /// A limiter per limited route under `settings`, and a task that forgets idle addresses every
     /// minute so the table does not grow without end. Call it inside the Tokio runtime.
     pub fn start(settings: &RateLimitSettings) -> Arc<Self> {
-        let quota =
-            Quota::per_minute(NonZeroU32::new(settings.per_minute).unwrap_or(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::new(settings.burst).unwrap_or(NonZeroU32::MIN));
+        let count = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        let quota = |limit| match limit {
+            Limit::PerAddressHourly => Quota::per_hour(count(settings.reports_per_hour))
+                .allow_burst(count(RateLimitSettings::REPORTS_BURST)),
+            Limit::PerAddress | Limit::None => {
+                Quota::per_minute(count(settings.per_minute)).allow_burst(count(settings.burst))
+            }
+        };
         let limits = Arc::new(Self {
             limiters: limited_routes()
-                .map(|_| DefaultKeyedRateLimiter::keyed(quota))
+                .map(|(_, _, limit)| DefaultKeyedRateLimiter::keyed(quota(limit)))
                 .collect(),
             trusted_proxies: settings.trusted_proxies.clone(),
         });
@@ -122,7 +131,7 @@ fn forwarded_address(entry: &str) -> Option<IpAddr> {
 pub fn rate_limit<B>(limits: &RateLimits, request: &Request<B>) -> Result<(), Response> {
     let (method, path) = (request.method(), request.uri().path());
     let page = matches!(*method, Method::GET | Method::HEAD);
-    let Some(endpoint) = limited_routes().position(|(limited, route)| {
+    let Some(endpoint) = limited_routes().position(|(limited, route, _)| {
         if page {
             limited == Method::GET && path.starts_with(route)
         } else {

@@ -17,6 +17,9 @@ use crate::portfolio::{GetPortfolio, RefreshConnection};
 pub enum Limit {
     /// It calls Mesh or writes: limited per client address.
     PerAddress,
+    /// It makes work for a day (a deposit report, asked about at Mesh until confirmed):
+    /// limited per client address per hour (`RATE_LIMIT_REPORTS_PER_HOUR`).
+    PerAddressHourly,
     /// It only reads the session's own rows or the app's settings.
     None,
 }
@@ -48,7 +51,7 @@ where
 /// The rules of every server function of the app.
 pub fn server_fn_rules() -> &'static [ServerFnRule] {
     static RULES: LazyLock<Vec<ServerFnRule>> = LazyLock::new(|| {
-        use Limit::{None, PerAddress};
+        use Limit::{None, PerAddress, PerAddressHourly};
         vec![
             rule::<CreateLinkToken, _, _>(PerAddress),
             rule::<GetLinkSettings, _, _>(None),
@@ -59,7 +62,7 @@ pub fn server_fn_rules() -> &'static [ServerFnRule] {
             rule::<RefreshConnection, _, _>(PerAddress),
             rule::<GetDepositSettings, _, _>(None),
             rule::<CreateDepositLinkToken, _, _>(PerAddress),
-            rule::<ReportTransfer, _, _>(PerAddress),
+            rule::<ReportTransfer, _, _>(PerAddressHourly),
             rule::<ListTransfers, _, _>(None),
         ]
     });

@@ -129,6 +129,7 @@ impl TestApp {
             rate_limit: RateLimitSettings {
                 per_minute: 60,
                 burst: 20,
+                reports_per_hour: 12,
                 trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
             },
         };

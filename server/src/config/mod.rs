@@ -141,13 +141,17 @@ pub struct Config {
     pub deposit_addresses_emulated: bool,
 }
 
-/// Per-client-address limits (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`, `TRUSTED_PROXIES`).
+/// Per-client-address limits (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`,
+/// `RATE_LIMIT_REPORTS_PER_HOUR`, `TRUSTED_PROXIES`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimitSettings {
     /// Requests per minute per client address and endpoint, once the burst is spent.
     pub per_minute: u32,
     /// Requests a client address may make at once.
     pub burst: u32,
+    /// Deposit reports per hour per client address, after a burst of
+    /// [`Self::REPORTS_BURST`]: each costs Mesh calls for a day.
+    pub reports_per_hour: u32,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<IpAddr>,
 }
@@ -159,12 +163,16 @@ impl Default for RateLimitSettings {
         Self {
             per_minute: 30,
             burst: 10,
+            reports_per_hour: 12,
             trusted_proxies: Vec::new(),
         }
     }
 }
 
 impl RateLimitSettings {
+    /// Deposit reports a client address may make at once.
+    pub const REPORTS_BURST: u32 = 5;
+
     fn load(env: &impl VarSource) -> Result<Self, ConfigError> {
         let defaults = Self::default();
         let trusted_proxies = env
@@ -182,6 +190,11 @@ impl RateLimitSettings {
         Ok(Self {
             per_minute: positive_count(env, "RATE_LIMIT_PER_MINUTE", defaults.per_minute)?,
             burst: positive_count(env, "RATE_LIMIT_BURST", defaults.burst)?,
+            reports_per_hour: positive_count(
+                env,
+                "RATE_LIMIT_REPORTS_PER_HOUR",
+                defaults.reports_per_hour,
+            )?,
             trusted_proxies,
         })
     }
@@ -1011,11 +1024,13 @@ mod tests {
             ("DATA_DIR", data),
             ("RATE_LIMIT_PER_MINUTE", "600"),
             ("RATE_LIMIT_BURST", "50"),
+            ("RATE_LIMIT_REPORTS_PER_HOUR", "60"),
             ("TRUSTED_PROXIES", "10.0.0.2, ::1"),
         ])
         .unwrap();
         assert_eq!(config.rate_limit.per_minute, 600);
         assert_eq!(config.rate_limit.burst, 50);
+        assert_eq!(config.rate_limit.reports_per_hour, 60);
         assert_eq!(
             config.rate_limit.trusted_proxies,
             [

@@ -55,8 +55,11 @@ pub struct CheckSchedule {
     /// The wait after the first question (after a report or a change of state); doubled after
     /// each answer that changes nothing.
     pub first_wait: Duration,
-    /// The longest wait between two questions.
+    /// The longest wait between two questions about a transfer Mesh has confirmed.
     pub longest_wait: Duration,
+    /// The longest wait between two questions about a browser's report Mesh has not confirmed
+    /// (longer: such a report may be made up, and each question is a Mesh call).
+    pub longest_wait_unconfirmed: Duration,
     /// How long a browser's report is asked about while Mesh has not confirmed it: anyone can
     /// make one up, and it must not cost Mesh calls for ever.
     pub reports_checked_for: Duration,
@@ -245,7 +248,7 @@ macro_rules! transfer_queries {
         pub(super) async fn claim_due_transfers(
             pool: &Pool,
             now: i64,
-            [first_wait, longest_wait, reported_since]: [i64; 3],
+            [first_wait, longest_wait, reported_since, longest_wait_unconfirmed]: [i64; 4],
             limit: i64,
         ) -> Result<Vec<String>, sqlx::Error> {
             // Read first: most rounds find nothing due and so take no write lock.
@@ -262,13 +265,19 @@ macro_rules! transfer_queries {
             }
             // Instances claiming at once get different rows: on PostgreSQL each skips the rows
             // another is claiming and takes the next due ones.
+            // The next wait: the first one, then doubled up to the longest for the transfer's
+            // kind ($6 for a report Mesh has not confirmed, $3 otherwise).
             sqlx::query_scalar(concat!(
                 "UPDATE transfers SET check_interval = CASE \
                  WHEN check_interval = 0 THEN $2 \
-                 WHEN check_interval * 2 > $3 THEN $3 ELSE check_interval * 2 END, \
+                 WHEN status_rank = 0 AND check_interval * 2 > $6 THEN $6 \
+                 WHEN status_rank > 0 AND check_interval * 2 > $3 THEN $3 \
+                 ELSE check_interval * 2 END, \
                  check_after = $1 + CASE \
                  WHEN check_interval = 0 THEN $2 \
-                 WHEN check_interval * 2 > $3 THEN $3 ELSE check_interval * 2 END \
+                 WHEN status_rank = 0 AND check_interval * 2 > $6 THEN $6 \
+                 WHEN status_rank > 0 AND check_interval * 2 > $3 THEN $3 \
+                 ELSE check_interval * 2 END \
                  WHERE transfer_id IN ( \
                  SELECT transfer_id FROM transfers WHERE status_rank < 2 AND check_after <= $1 \
                  AND (status_rank > 0 OR updated_at >= $5) \
@@ -281,7 +290,25 @@ macro_rules! transfer_queries {
             .bind(longest_wait)
             .bind(limit)
             .bind(reported_since)
+            .bind(longest_wait_unconfirmed)
             .fetch_all(pool)
+            .await
+        }
+
+        pub(super) async fn open_reports(
+            pool: &Pool,
+            user_id: &str,
+            reported_since: i64,
+            except: &str,
+        ) -> Result<i64, sqlx::Error> {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM transfers WHERE user_id = $1 AND status_rank = 0 \
+                 AND updated_at >= $2 AND transfer_id <> $3",
+            )
+            .bind(user_id)
+            .bind(reported_since)
+            .bind(except)
+            .fetch_one(pool)
             .await
         }
 
@@ -389,11 +416,26 @@ impl TokenVault {
             seconds(schedule.first_wait),
             seconds(schedule.longest_wait),
             now - seconds(schedule.reports_checked_for),
+            seconds(schedule.longest_wait_unconfirmed),
         ];
         Ok(on_store!(
             self,
             claim_due_transfers(now, in_seconds, limit)
         )?)
+    }
+
+    /// How many of the user's browser reports Mesh has not confirmed and are still checked at
+    /// `now` on `schedule`, leaving out transfer `except` (the one being reported).
+    pub async fn open_reports(
+        &self,
+        user_id: &str,
+        now: i64,
+        schedule: &CheckSchedule,
+        except: &str,
+    ) -> Result<u64, VaultError> {
+        let reported_since = now - seconds(schedule.reports_checked_for);
+        let count = on_store!(self, open_reports(user_id, reported_since, except))?;
+        Ok(count.max(0) as u64)
     }
 
     /// The user's latest `limit` transfers, newest first.
