@@ -2,7 +2,7 @@
 //! sentence for a save past the connection cap, and revoking at Mesh before deleting.
 
 use secrecy::SecretString;
-use server::vault::{Connection, VaultError};
+use server::vault::{Connection, StoredTokens, VaultError};
 
 use crate::error::AppError;
 use crate::model::ConnectionSummary;
@@ -34,6 +34,10 @@ pub fn summary(connection: Connection) -> ConnectionSummary {
 /// Revokes the user's connection `id` at Mesh, then deletes it; false when there is no such
 /// connection. If Mesh answers that the token is no longer valid it is deleted anyway; if
 /// Mesh refuses our keys or cannot be reached it is kept, and the error says so.
+///
+/// The rule with a reconnect or a renewal racing: a disconnect deletes only the version of the
+/// row whose token it revoked. If new tokens were stored meanwhile (the account connected
+/// again, or renewed by another instance), the row is kept with them and the user told.
 pub async fn revoke_and_delete(
     mesh: &server::mesh::MeshClient,
     vault: &server::vault::TokenVault,
@@ -47,45 +51,68 @@ pub async fn revoke_and_delete(
     let Some((connection, tokens)) = found else {
         return Ok(false);
     };
-    if let Some(access_token) = tokens.access_token {
-        revoke(mesh, vault, user, &connection, access_token).await?;
-    }
-    vault
-        .delete(user, id)
+    let revoked = match tokens.access_token.clone() {
+        Some(access_token) => revoke(mesh, vault, user, &connection, access_token, tokens).await?,
+        // A pending connection was never connected at Mesh.
+        None => tokens,
+    };
+    let deleted = vault
+        .delete_version(user, id, &revoked)
         .await
-        .map_err(|error| vault_failure("delete a connection", error))
+        .map_err(|error| vault_failure("delete a connection", error))?;
+    let still_there = vault
+        .find_with_tokens(user, id)
+        .await
+        .map_err(|error| vault_failure("read a connection", error))?
+        .is_some();
+    if !deleted && still_there {
+        return Err(AppError::invalid(
+            "This account was connected again or renewed while it was being disconnected, so it is still connected with its new sign-in. Disconnect it again to remove it.",
+        ));
+    }
+    Ok(true)
 }
 
-/// Revokes a connection's access token at Mesh. A token Mesh does not know is as good as
-/// revoked; an expired one is refreshed first (when it can be) and the new one revoked.
-/// Any other refusal keeps the connection, with a sentence saying so.
+/// Revokes a connection's access token at Mesh and returns the version of the tokens revoked.
+/// A token Mesh does not know is as good as revoked; an expired one is refreshed first (when it
+/// can be, waiting for another instance that is refreshing it) and the new one revoked. Any
+/// other refusal keeps the connection, with a sentence saying so.
 async fn revoke(
     mesh: &server::mesh::MeshClient,
     vault: &server::vault::TokenVault,
     user: &str,
     connection: &Connection,
     access_token: SecretString,
-) -> Result<(), AppError> {
+    read: StoredTokens,
+) -> Result<StoredTokens, AppError> {
     let broker_type = &connection.broker_type;
+    let mut revoked = read;
     let mut answer = mesh.delete_account(&access_token, broker_type).await;
     if answer
         .as_ref()
         .is_err_and(|error| error.access_token_expired())
     {
-        answer = match refreshed_access_token(mesh, vault, user, &connection.id).await? {
-            Some(fresh) => mesh.delete_account(&fresh, broker_type).await,
+        answer = match refreshed_tokens(mesh, vault, user, &connection.id).await? {
+            Some(fresh) => {
+                let token = fresh.access_token.clone();
+                revoked = fresh;
+                match token {
+                    Some(token) => mesh.delete_account(&token, broker_type).await,
+                    None => Ok(()),
+                }
+            }
             // Nothing left that could use the connection at Mesh.
             None => Ok(()),
         };
     }
     match answer {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(revoked),
         Err(error) if error.access_token_unknown() => {
             tracing::info!(
                 id = connection.id,
                 "Mesh no longer knows this token; deleting the connection"
             );
-            Ok(())
+            Ok(revoked)
         }
         Err(error) => {
             let refusal = crate::error::ssr::from_mesh("revoke a connection", error);
@@ -97,32 +124,26 @@ async fn revoke(
     }
 }
 
-/// A new access token for the connection, or `None` when it has no refresh token or its
-/// refresh token no longer works.
-async fn refreshed_access_token(
+/// The connection's tokens after renewing its expired access token (or after another instance
+/// renewed it), or `None` when its refresh token no longer works or it has none: then nothing
+/// can use the connection at Mesh.
+async fn refreshed_tokens(
     mesh: &server::mesh::MeshClient,
     vault: &server::vault::TokenVault,
     user: &str,
     id: &str,
-) -> Result<Option<SecretString>, AppError> {
-    use crate::portfolio::tokens::{LEASE, Outcome, refresh_leased};
-
-    let leased = vault
-        .lease_one(user, id, LEASE)
-        .await
-        .map_err(|error| vault_failure("lease a connection", error))?;
-    let Some(leased) = leased else {
-        return Ok(None);
-    };
-    match refresh_leased(mesh, vault, leased).await {
-        Outcome::Renewed => Ok(vault
+) -> Result<Option<StoredTokens>, AppError> {
+    use crate::error::ErrorKind;
+    match crate::portfolio::tokens::refresh_now_with(mesh, vault, user, id).await {
+        Ok(()) => Ok(vault
             .find_with_tokens(user, id)
             .await
             .map_err(|error| vault_failure("read a connection", error))?
-            .and_then(|(_, tokens)| tokens.access_token)),
-        Outcome::NeedsReconnect => Ok(None),
-        Outcome::Failed | Outcome::LeaseLost => Err(AppError::new(
-            crate::error::ErrorKind::MeshRefused,
+            .map(|(_, tokens)| tokens)),
+        Err(error) if error.kind == ErrorKind::NeedsReconnect => Ok(None),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(_) => Err(AppError::new(
+            ErrorKind::MeshRefused,
             "Mesh could not renew this account's expired sign-in to revoke it. The account is still connected; please try again shortly.",
         )),
     }

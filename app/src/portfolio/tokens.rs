@@ -63,6 +63,9 @@ pub enum Outcome {
     Failed,
     /// The lease ran out before the tokens were stored; another instance took over.
     LeaseLost,
+    /// The user disconnected the pending connection while Mesh redeemed it: the accounts Mesh
+    /// sent were revoked there, not stored.
+    Disconnected,
 }
 
 /// What [`refresh_due`] did, by outcome.
@@ -82,6 +85,7 @@ impl RefreshReport {
             Outcome::Renewed => self.renewed += 1,
             Outcome::NeedsReconnect => self.needs_reconnect += 1,
             Outcome::Failed | Outcome::LeaseLost => self.failed += 1,
+            Outcome::Disconnected => {}
         }
     }
 }
@@ -208,7 +212,7 @@ pub async fn refresh_leased(mesh: &MeshClient, vault: &TokenVault, leased: Lease
         }
     };
     let stored = match answer {
-        Ok(refreshed) => store(vault, &leased, refreshed).await,
+        Ok(refreshed) => store(mesh, vault, &leased, refreshed).await,
         Err(error) if error.refresh_token_dead() => {
             tracing::info!(id = connection.id, %error, "refresh token no longer works");
             vault
@@ -230,6 +234,7 @@ pub async fn refresh_leased(mesh: &MeshClient, vault: &TokenVault, leased: Lease
 /// Stores Mesh's answer: new tokens for an account, or the accounts a delayed authentication
 /// turned into (which replace the pending connection).
 async fn store(
+    mesh: &MeshClient,
     vault: &TokenVault,
     leased: &Leased,
     refreshed: Refreshed,
@@ -261,6 +266,10 @@ async fn store(
             vault.retry_later(leased).await?;
             return Ok(Outcome::Failed);
         }
+        let new_access_tokens: Vec<SecretString> = accounts
+            .iter()
+            .map(|account| account.tokens.access_token.clone())
+            .collect();
         let broker = BrokerInfo {
             broker_type: connection.broker_type.clone(),
             broker_name: connection.broker_name.clone(),
@@ -272,7 +281,20 @@ async fn store(
             expires_in_seconds,
             refresh_expires_in_seconds,
         };
-        vault.redeem_pending(&leased.user_id, connected).await?;
+        let redeemed = vault.redeem_pending(leased, connected).await;
+        if let Err(server::vault::VaultError::PendingGone) = redeemed {
+            tracing::info!(
+                id = connection.id,
+                "a delayed authentication was disconnected while Mesh redeemed it; revoking what Mesh sent"
+            );
+            for token in new_access_tokens {
+                if let Err(error) = mesh.delete_account(&token, &connection.broker_type).await {
+                    tracing::warn!(%error, "could not revoke an account of a disconnected delayed authentication");
+                }
+            }
+            return Ok(Outcome::Disconnected);
+        }
+        redeemed?;
         return Ok(Outcome::Renewed);
     }
     // The entry for this account (Mesh answers per account; one refresh token opens one).
@@ -309,17 +331,30 @@ async fn store(
 /// Refreshes the user's connection `id` now, or waits (up to [`LEASE`]) for the instance that
 /// holds its lease to finish.
 pub async fn refresh_now(state: &AppState, user: &str, id: &str) -> Result<(), AppError> {
+    refresh_now_with(&state.mesh, &state.vault, user, id).await
+}
+
+/// [`refresh_now`] with the Mesh client and vault given.
+pub async fn refresh_now_with(
+    mesh: &MeshClient,
+    vault: &TokenVault,
+    user: &str,
+    id: &str,
+) -> Result<(), AppError> {
     let deadline = tokio::time::Instant::now() + LEASE;
     loop {
-        let leased = state
-            .vault
+        let leased = vault
             .lease_one(user, id, LEASE)
             .await
             .map_err(|error| vault_failure("lease a connection", error))?;
         if let Some(leased) = leased {
-            return match refresh_leased(&state.mesh, &state.vault, leased).await {
+            return match refresh_leased(mesh, vault, leased).await {
                 Outcome::Renewed => Ok(()),
                 Outcome::NeedsReconnect => Err(needs_reconnect()),
+                Outcome::Disconnected => Err(AppError::new(
+                    ErrorKind::NotFound,
+                    "That connection was disconnected while its sign-in was being finished.",
+                )),
                 Outcome::Failed | Outcome::LeaseLost => Err(AppError::new(
                     ErrorKind::MeshRefused,
                     "Mesh could not renew this account's sign-in just now. Please try again shortly.",
@@ -327,7 +362,7 @@ pub async fn refresh_now(state: &AppState, user: &str, id: &str) -> Result<(), A
             };
         }
         // No lease: the connection is gone, cannot be refreshed, or another instance holds it.
-        let (connection, tokens) = find(state, user, id).await?;
+        let (connection, tokens) = find(vault, user, id).await?;
         if connection.needs_reconnect || tokens.refresh_token.is_none() {
             return Err(needs_reconnect());
         }
@@ -338,7 +373,7 @@ pub async fn refresh_now(state: &AppState, user: &str, id: &str) -> Result<(), A
             ));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let (after, _) = find(state, user, id).await?;
+        let (after, _) = find(vault, user, id).await?;
         if after.expires_at != connection.expires_at {
             return Ok(());
         }
@@ -380,7 +415,7 @@ async fn usable(
     user: &str,
     id: &str,
 ) -> Result<(Connection, SecretString), AppError> {
-    let (connection, tokens) = find(state, user, id).await?;
+    let (connection, tokens) = find(&state.vault, user, id).await?;
     if connection.needs_reconnect {
         return Err(needs_reconnect());
     }
@@ -394,12 +429,11 @@ async fn usable(
 }
 
 async fn find(
-    state: &AppState,
+    vault: &TokenVault,
     user: &str,
     id: &str,
 ) -> Result<(Connection, server::vault::StoredTokens), AppError> {
-    state
-        .vault
+    vault
         .find_with_tokens(user, id)
         .await
         .map_err(|error| vault_failure("read a connection", error))?

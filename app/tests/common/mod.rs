@@ -190,6 +190,34 @@ pub async fn isolated_postgres() -> Option<String> {
     Some(format!("{server}/{name}"))
 }
 
+/// A test app on SQLite, and one on a PostgreSQL database of its own when the run has
+/// PostgreSQL: a scenario that must hold on both runs on each.
+pub async fn on_each_backend() -> Vec<TestApp> {
+    let mut apps = vec![TestApp::start(SECRET).await];
+    if let Some(url) = isolated_postgres().await {
+        let vault = TokenVault::connect(&url, &TOKEN_KEY, 4)
+            .await
+            .unwrap()
+            .with_connection_cap(server::config::DEFAULT_MAX_CONNECTIONS_PER_USER as u64);
+        apps.push(TestApp::start_with_vault(SECRET, vault, &url).await);
+    }
+    apps
+}
+
+/// API calls the emulator has received on `path` so far.
+pub async fn mesh_calls_to(app: &TestApp, path: &str) -> u64 {
+    let calls: std::collections::HashMap<String, u64> = app
+        .http
+        .get(app.emulator.base_url().join("/_emulator/calls").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    calls.get(path).copied().unwrap_or(0)
+}
+
 /// Reads an `AppError` body, asserting it never carries the secret.
 pub async fn app_error(response: reqwest::Response) -> AppError {
     let body = response.text().await.unwrap();

@@ -177,13 +177,21 @@ async fn delete_account(
     if request.auth_token.is_empty() {
         return bad_request("missingField", "AuthToken is required");
     }
-    if lock(&state.tokens).revoke(&request.auth_token, &request.broker_type) {
-        ok(Value::Null)
-    } else {
-        bad_request(
+    // An expired token is refused as on the data calls: the client refreshes it first.
+    let mut tokens = lock(&state.tokens);
+    match tokens.check_access(&request.auth_token, &request.broker_type) {
+        Ok(_) => {
+            tokens.revoke(&request.auth_token, &request.broker_type);
+            ok(Value::Null)
+        }
+        Err(Refusal::Expired) => bad_request(
+            "expiredAuthToken",
+            "The auth token has expired. Refresh it, or connect the account again.",
+        ),
+        Err(Refusal::Unknown) => bad_request(
             "invalidAuthToken",
             "The auth token is not valid for this integration",
-        )
+        ),
     }
 }
 

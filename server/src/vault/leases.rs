@@ -49,6 +49,13 @@ impl std::fmt::Debug for RenewedTokens {
     }
 }
 
+impl Leased {
+    /// The lease this instance holds on the row.
+    pub(crate) fn lease(&self) -> &str {
+        &self.lease
+    }
+}
+
 impl TokenVault {
     /// Leases up to `limit` connections whose access token expires before `expiring_before`
     /// (Unix seconds), and pending ones, for `lease_for`. Rows another instance holds are

@@ -165,6 +165,9 @@ pub struct StoredTokens {
     pub access_token: Option<SecretString>,
     /// The refresh token, when the broker issued one.
     pub refresh_token: Option<SecretString>,
+    /// The sealed tokens as read: which version of the row these are (every save and renewal
+    /// seals with a fresh nonce), for [`TokenVault::delete_version`].
+    sealed: SealedPair,
 }
 
 impl fmt::Debug for StoredTokens {
@@ -191,6 +194,10 @@ pub enum VaultError {
     /// SQLite's writer could not store a save.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The pending connection a redemption was to replace was disconnected meanwhile; nothing
+    /// was stored.
+    #[error("the pending connection was disconnected while it was redeemed")]
+    PendingGone,
     /// A save would have given its user more connections than the cap; nothing was stored.
     #[error("the user holds {held} connections; the cap is {cap}")]
     OverCap {
@@ -245,6 +252,13 @@ enum Store {
 
 /// How long a request waits for a free pooled connection before failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a save must respect: the connection cap, and the pending row (id, lease) a
+/// redemption replaces.
+struct SaveRules {
+    cap: Option<u64>,
+    replaces: Option<(String, String)>,
+}
 
 /// Encrypted storage of broker connections.
 pub struct TokenVault {
@@ -503,7 +517,7 @@ impl TokenVault {
         user_id: &str,
         connected: ConnectedAccounts,
     ) -> Result<Vec<Connection>, VaultError> {
-        self.save_accounts_within(user_id, connected, self.connection_cap)
+        self.save_accounts_within(user_id, connected, self.connection_cap, None)
             .await
     }
 
@@ -512,6 +526,7 @@ impl TokenVault {
         user_id: &str,
         connected: ConnectedAccounts,
         cap: Option<u64>,
+        replaces: Option<(String, String)>,
     ) -> Result<Vec<Connection>, VaultError> {
         let now = unix_now();
         let broker = &connected.broker;
@@ -552,7 +567,7 @@ impl TokenVault {
             now,
             connected.refresh_expires_in_seconds,
             rows,
-            cap,
+            SaveRules { cap, replaces },
         )
         .await
     }
@@ -592,7 +607,10 @@ impl TokenVault {
                     token_id: None,
                     expires_at: None,
                 }],
-                self.connection_cap,
+                SaveRules {
+                    cap: self.connection_cap,
+                    replaces: None,
+                },
             )
             .await?;
         saved.into_iter().next().ok_or_else(|| {
@@ -607,10 +625,12 @@ impl TokenVault {
     /// tokens over and they exist nowhere else (the pending row was admitted under the cap).
     pub async fn redeem_pending(
         &self,
-        user_id: &str,
+        pending: &Leased,
         connected: ConnectedAccounts,
     ) -> Result<Vec<Connection>, VaultError> {
-        self.save_accounts_within(user_id, connected, None).await
+        let replaces = (pending.connection.id.clone(), pending.lease().to_string());
+        self.save_accounts_within(&pending.user_id, connected, None, Some(replaces))
+            .await
     }
 
     /// Writes `rows` of `broker` for `user_id` as one save, all or nothing, replacing the
@@ -622,7 +642,7 @@ impl TokenVault {
         now: i64,
         refresh_expires_in_seconds: Option<u64>,
         rows: Vec<SealedRow>,
-        cap: Option<u64>,
+        SaveRules { cap, replaces }: SaveRules,
     ) -> Result<Vec<Connection>, VaultError> {
         let save = Save {
             user_id: user_id.to_string(),
@@ -635,11 +655,13 @@ impl TokenVault {
             refresh_expires_at: refresh_expires_in_seconds.map(|s| after(now, s)),
             rows,
             cap,
+            replaces,
         };
         let over_cap = |held, cap| VaultError::OverCap { held, cap };
         let stored = match &self.store {
             Store::Sqlite { writer, .. } => match writer.save(save).await {
                 Err(WriteError::OverCap { held, cap }) => return Err(over_cap(held, cap)),
+                Err(WriteError::PendingGone) => return Err(VaultError::PendingGone),
                 stored => stored?,
             },
             Store::Postgres(pool) => {
@@ -648,6 +670,7 @@ impl TokenVault {
                 let stored = match postgres::save(&mut tx, &save).await {
                     Ok(stored) => stored,
                     Err(SaveError::OverCap { held, cap }) => return Err(over_cap(held, cap)),
+                    Err(SaveError::PendingGone) => return Err(VaultError::PendingGone),
                     Err(SaveError::Database(error)) => return Err(error.into()),
                 };
                 tx.commit().await?;
@@ -705,8 +728,9 @@ impl TokenVault {
         user_id: &str,
         row: &StoredRow,
         key_id: &str,
-        (access_token, refresh_token): SealedPair,
+        sealed: SealedPair,
     ) -> Result<StoredTokens, VaultError> {
+        let (access_token, refresh_token) = sealed.clone();
         let open = |sealed: Option<Vec<u8>>, field| {
             let identity = RowIdentity {
                 user_id,
@@ -721,6 +745,25 @@ impl TokenVault {
         Ok(StoredTokens {
             access_token: open(access_token, "access")?,
             refresh_token: open(refresh_token, "refresh")?,
+            sealed,
+        })
+    }
+
+    /// Deletes the user's connection `id` only as it was when `tokens` were read from it: a
+    /// disconnect deletes the tokens it revoked, never ones a reconnect or a renewal stored
+    /// meanwhile. False when the row is gone or holds other tokens now.
+    pub async fn delete_version(
+        &self,
+        user_id: &str,
+        id: &str,
+        tokens: &StoredTokens,
+    ) -> Result<bool, VaultError> {
+        let sealed = &tokens.sealed;
+        Ok(match &self.store {
+            Store::Sqlite { readers, .. } => {
+                sqlite::delete_version(readers, user_id, id, sealed).await?
+            }
+            Store::Postgres(pool) => postgres::delete_version(pool, user_id, id, sealed).await?,
         })
     }
 

@@ -36,6 +36,9 @@ pub(crate) struct Save {
     pub rows: Vec<SealedRow>,
     /// Most connections the user may hold after the save; `None` for no cap.
     pub cap: Option<u64>,
+    /// The pending row (id, refresh lease) a redemption replaces: the save is refused when it
+    /// is gone (disconnected meanwhile) or no longer leased by this instance.
+    pub replaces: Option<(String, String)>,
 }
 
 /// Why a save was not written.
@@ -46,6 +49,9 @@ pub(crate) enum SaveError {
     /// It would have given the user more than `cap` connections; nothing was written.
     #[error("the user holds {held} connections; the cap is {cap}")]
     OverCap { held: u64, cap: u64 },
+    /// The pending row it was to replace is gone; nothing was written.
+    #[error("the pending connection was disconnected while it was redeemed")]
+    PendingGone,
 }
 
 /// A stored row without its tokens, as read back.
@@ -168,6 +174,20 @@ macro_rules! backend_queries {
         ) -> Result<Vec<StoredRow>, SaveError> {
             // The first statement writes, so SQLite takes the write lock at once instead of
             // failing to upgrade a read lock later.
+            if let Some((pending_id, lease)) = &save.replaces {
+                let gone = sqlx::query(
+                    "DELETE FROM broker_connections WHERE id = $1 AND refresh_lease = $2",
+                )
+                .bind(pending_id)
+                .bind(lease)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+                    == 0;
+                if gone {
+                    return Err(SaveError::PendingGone);
+                }
+            }
             sqlx::query(
                 "DELETE FROM broker_connections \
                  WHERE user_id = $1 AND broker_type = $2 AND account_id = $3",
@@ -501,6 +521,27 @@ macro_rules! backend_queries {
                 .bind(hash)
                 .fetch_optional(pool)
                 .await
+        }
+
+        /// Deletes the user's row `id` if it still holds the sealed tokens `sealed`.
+        pub(crate) async fn delete_version(
+            pool: &Pool,
+            user_id: &str,
+            id: &str,
+            (access_token, refresh_token): &SealedPair,
+        ) -> Result<bool, sqlx::Error> {
+            let done = sqlx::query(
+                "DELETE FROM broker_connections WHERE user_id = $1 AND id = $2 \
+                 AND (access_token = $3 OR (access_token IS NULL AND $3 IS NULL)) \
+                 AND (refresh_token = $4 OR (refresh_token IS NULL AND $4 IS NULL))",
+            )
+            .bind(user_id)
+            .bind(id)
+            .bind(access_token)
+            .bind(refresh_token)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
         }
 
         /// Deletes the user's row `id`; false when there is none.

@@ -37,6 +37,9 @@ pub enum WriteError {
     /// This save's statements failed; it was rolled back, the others in its batch were not.
     #[error("database error: {0}")]
     Save(#[from] Error),
+    /// The pending connection this redemption was to replace is gone; it was rolled back.
+    #[error("the pending connection was disconnected while it was redeemed")]
+    PendingGone,
     /// This save would have taken its user past the connection cap; it was rolled back.
     #[error("the user holds {held} connections; the cap is {cap}")]
     OverCap {
@@ -163,6 +166,7 @@ async fn write_batch(
                 let error = match error {
                     SaveError::Database(error) => WriteError::Save(error),
                     SaveError::OverCap { held, cap } => WriteError::OverCap { held, cap },
+                    SaveError::PendingGone => WriteError::PendingGone,
                 };
                 results.push(match job {
                     Job::Save(..) => Written::Save(Err(error)),
@@ -193,6 +197,7 @@ mod tests {
             connected_at: 1,
             refresh_expires_at: None,
             cap: None,
+            replaces: None,
             rows: ids
                 .iter()
                 .enumerate()
