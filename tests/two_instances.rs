@@ -9,12 +9,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use common::{AppProcess, save_payload};
+use common::{AppProcess, SESSION_KEY, TOKEN_KEY, save_payload};
 
 /// The keys every instance shares (as production requires); test values only.
-const SESSION_KEY: &str =
-    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
-const TOKEN_KEY: &str = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoM=";
 /// Clients per instance, each with its own session, and saves per client.
 const CLIENTS: usize = 8;
 const SAVES_PER_CLIENT: usize = 100;

@@ -7,6 +7,24 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
+/// Fixed keys (`SESSION_KEY`, `TOKEN_KEY`), for instances that share a vault or restart.
+pub const SESSION_KEY: &str =
+    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
+pub const TOKEN_KEY: &str = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoM=";
+
+/// A new database on the PostgreSQL server of `url`; its URL.
+pub async fn create_database(url: &str) -> Option<String> {
+    // Unique on this machine: the process and a port the system just handed out.
+    let name = format!("process_{}_{}", std::process::id(), free_port());
+    let pool = sqlx::PgPool::connect(url).await.ok()?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .ok()?;
+    let (server, _) = url.rsplit_once('/')?;
+    Some(format!("{server}/{name}"))
+}
+
 /// A free loopback port.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -27,6 +45,9 @@ pub struct AppProcess {
     pub database_url: String,
     /// `SESSION_KEY` and `TOKEN_KEY`; empty to generate them into `DATA_DIR`.
     pub keys: (String, String),
+    /// Mesh's API URL, client id and secret (`MESH_ENV=sandbox`, pointed at an emulator the
+    /// test runs); `None` for the embedded emulator.
+    pub mesh: Option<(String, String, String)>,
 }
 
 impl AppProcess {
@@ -38,6 +59,7 @@ impl AppProcess {
             emulator_port: free_port(),
             database_url: String::new(),
             keys: (String::new(), String::new()),
+            mesh: None,
         }
     }
 
@@ -72,6 +94,13 @@ impl AppProcess {
             .env("RATE_LIMIT_BURST", "1000000")
             .env("MAX_CONNECTIONS_PER_USER", "1000000")
             .kill_on_drop(true);
+        if let Some((api_url, client_id, client_secret)) = &self.mesh {
+            command
+                .env("MESH_ENV", "sandbox")
+                .env("MESH_API_URL", api_url)
+                .env("MESH_CLIENT_ID", client_id)
+                .env("MESH_CLIENT_SECRET", client_secret);
+        }
         command
     }
 
