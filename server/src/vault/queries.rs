@@ -208,10 +208,6 @@ macro_rules! backend_queries {
             .bind(save.connected_at)
             .execute(&mut *conn)
             .await?;
-            let held_before = match save.cap {
-                Some(_) => Some(count_on(&mut *conn, &save.user_id).await?),
-                None => None,
-            };
             if let (Some(hash), Some(logo)) = (&save.logo_hash, &save.broker_logo) {
                 sqlx::query(concat!(
                     "INSERT INTO broker_logos (hash, logo) VALUES ($1, $2) ON CONFLICT (hash) ",
@@ -263,12 +259,20 @@ macro_rules! backend_queries {
                 .await?;
                 stored.push(written);
             }
-            if let (Some(cap), Some(held)) = (save.cap, held_before) {
-                // Accounts connected again replace their rows and add nothing; only a save
-                // that adds rows past the cap is refused.
+            if let Some(cap) = save.cap {
+                // Accounts connected again replace their rows (which keep their ids) and add
+                // nothing; only a save that adds rows past the cap is refused.
+                let added = stored
+                    .iter()
+                    .zip(&save.rows)
+                    .filter(|(written, sent)| written.id == sent.id)
+                    .count() as u64;
                 let after = count_on(&mut *conn, &save.user_id).await?;
-                if after > cap && after > held {
-                    return Err(SaveError::OverCap { held, cap });
+                if after > cap && added > 0 {
+                    return Err(SaveError::OverCap {
+                        held: after - added,
+                        cap,
+                    });
                 }
             }
             Ok(stored)
