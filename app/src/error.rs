@@ -114,8 +114,20 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use server::mesh::MeshError;
+    use server::vault::VaultError;
 
     use super::{AppError, ErrorKind};
+
+    /// Logs a vault failure and returns the user's sentence.
+    pub fn vault_failure(action: &str, error: VaultError) -> AppError {
+        if let VaultError::OverCap { held, cap } = error {
+            return AppError::invalid(format!(
+                "You have {held} connected accounts; the limit is {cap}. Disconnect some before connecting more."
+            ));
+        }
+        tracing::error!(%error, "could not {action}");
+        AppError::internal()
+    }
 
     /// A POST from an HTML form (it accepts HTML, where the page's code asks for JSON).
     pub fn is_form_post() -> bool {

@@ -1,10 +1,11 @@
-//! Server-side work of the accounts feature: what the browser may see of a connection, the
-//! sentence for a save past the connection cap, and revoking at Mesh before deleting.
+//! Server-side work of the accounts feature: what the browser may see of a connection, and
+//! revoking at Mesh before deleting.
 
 use secrecy::SecretString;
-use server::vault::{Connection, StoredTokens, VaultError};
+use server::vault::{Connection, StoredTokens};
 
 use crate::error::AppError;
+use crate::error::ssr::vault_failure;
 use crate::model::ConnectionSummary;
 
 /// An amount in US dollars as Link reported it, to the cent.
@@ -147,15 +148,4 @@ async fn refreshed_tokens(
             "Mesh could not renew this account's expired sign-in to revoke it. The account is still connected; please try again shortly.",
         )),
     }
-}
-
-/// Logs a vault failure and returns the user's sentence.
-pub fn vault_failure(action: &str, error: VaultError) -> AppError {
-    if let VaultError::OverCap { held, cap } = error {
-        return AppError::invalid(format!(
-            "You have {held} connected accounts; the limit is {cap}. Disconnect some before connecting more."
-        ));
-    }
-    tracing::error!(%error, "could not {action}");
-    AppError::internal()
 }

@@ -61,7 +61,7 @@ pub async fn report_transfer(
         .vault
         .apply_transfer(&update)
         .await
-        .map_err(|error| crate::accounts::ssr::vault_failure("record a transfer", error))?;
+        .map_err(|error| crate::error::ssr::vault_failure("record a transfer", error))?;
     // Stored as due: an instance's reconciler asks Mesh about it within 2 s.
     ssr::transfer_lines(&state, &user).await
 }

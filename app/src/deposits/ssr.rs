@@ -152,7 +152,7 @@ pub async fn within_open_reports(
         .vault
         .open_reports(user, unix_now(), &SCHEDULE, transfer_id)
         .await
-        .map_err(|error| crate::accounts::ssr::vault_failure("count open reports", error))?;
+        .map_err(|error| crate::error::ssr::vault_failure("count open reports", error))?;
     if open >= MAX_OPEN_REPORTS {
         return Err(AppError::invalid(format!(
             "You have {open} deposits waiting for Mesh to confirm them; this one was not recorded. Once Mesh confirms them (or a day passes), report again."
@@ -173,7 +173,7 @@ pub async fn transfer_lines(state: &AppState, user: &str) -> Result<Vec<Transfer
                 .map(|transfer| line(transfer, now))
                 .collect()
         })
-        .map_err(|error| crate::accounts::ssr::vault_failure("list transfers", error))
+        .map_err(|error| crate::error::ssr::vault_failure("list transfers", error))
 }
 
 fn line(transfer: StoredTransfer, now: i64) -> TransferLine {

@@ -43,7 +43,7 @@ pub async fn refresh_connection(id: String) -> Result<String, AppError> {
         .vault
         .find_with_tokens(&user, &id)
         .await
-        .map_err(|error| crate::accounts::ssr::vault_failure("read a connection", error))?;
+        .map_err(|error| crate::error::ssr::vault_failure("read a connection", error))?;
     let Some((connection, tokens)) = found else {
         return Err(AppError::new(
             crate::error::ErrorKind::NotFound,

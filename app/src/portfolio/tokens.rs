@@ -15,7 +15,7 @@ use server::vault::{
 };
 use tokio::sync::watch;
 
-use crate::accounts::ssr::vault_failure;
+use crate::error::ssr::vault_failure;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 
