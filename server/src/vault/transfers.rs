@@ -4,8 +4,15 @@
 
 use std::time::Duration;
 
-use super::writer::WebhookDelivery;
 use super::{Store, TokenVault, VaultError};
+
+/// A verified webhook delivery to store (see `TokenVault::record_webhook`).
+#[derive(Debug)]
+pub(crate) struct WebhookDelivery {
+    pub event_id: String,
+    pub body: String,
+    pub now: i64,
+}
 
 /// Where a deposit stands, as far as this app knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

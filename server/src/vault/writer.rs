@@ -10,20 +10,12 @@ use sqlx::{Connection, Error};
 use tokio::sync::{mpsc, oneshot};
 
 use super::queries::{Save, SaveError, StoredRow, sqlite};
-use super::transfers::sqlite as transfers;
+use super::transfers::{WebhookDelivery, sqlite as transfers};
 
 /// Most saves committed together; more wait for the next commit.
 const MAX_BATCH: usize = 256;
 /// Saves that may wait for the writer before callers wait to hand theirs over.
 const QUEUE: usize = 1024;
-
-/// A verified webhook delivery to store (see `TokenVault::record_webhook`).
-#[derive(Debug)]
-pub(crate) struct WebhookDelivery {
-    pub event_id: String,
-    pub body: String,
-    pub now: i64,
-}
 
 /// One write and where its result goes.
 enum Job {
