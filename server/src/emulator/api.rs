@@ -10,13 +10,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::brokers::Broker;
 use super::portfolio;
-use super::state::{EmulatorState, lock};
+use super::reply::{bad_request, ok};
+use super::state::{EmulatorState, authorized, lock};
 use super::tokens::{Grant, REFRESH_TTL, Refusal};
 use crate::mesh::{Network, TransferOptions};
 
@@ -34,42 +34,6 @@ pub fn routes() -> Router<Arc<EmulatorState>> {
         .route("/api/v1/transactions/list", post(transactions_list))
         .route("/api/v1/transfers/list", post(transfers_list))
         .route("/api/v1/token/refresh", post(token_refresh))
-}
-
-/// An `ApiResult` error envelope: HTTP `status`, `status` field `api_status`, and `errorType`.
-pub fn envelope_error(
-    status: StatusCode,
-    api_status: &str,
-    error_type: &str,
-    message: &str,
-) -> Response {
-    (
-        status,
-        axum::Json(json!({
-            "status": api_status,
-            "message": message,
-            "displayMessage": message,
-            "errorType": error_type,
-        })),
-    )
-        .into_response()
-}
-
-/// A 400 `badRequest` envelope.
-fn bad_request(error_type: &str, message: &str) -> Response {
-    envelope_error(StatusCode::BAD_REQUEST, "badRequest", error_type, message)
-}
-
-/// A 200 `ok` envelope around `content`.
-pub fn ok(content: Value) -> Response {
-    axum::Json(json!({ "status": "ok", "message": "", "content": content })).into_response()
-}
-
-/// Mesh answers 401 with an empty body when the key pair is wrong or missing.
-pub fn authorized(state: &EmulatorState, headers: &HeaderMap) -> bool {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    header("x-client-id") == Some(state.settings.client_id.as_str())
-        && header("x-client-secret") == Some(state.settings.client_secret.expose_secret())
 }
 
 /// Every field of the spec's `GetLinkTokenRequest`; unknown ones are refused as its

@@ -5,9 +5,11 @@
 mod api;
 mod brokers;
 mod deliveries;
+mod fault_queue;
 mod faults;
 mod link_ui;
 mod portfolio;
+mod reply;
 mod state;
 mod tokens;
 mod transfers;

@@ -4,9 +4,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use axum::http::HeaderMap;
+use secrecy::ExposeSecret;
+
 use super::EmulatorSettings;
-use super::faults::FaultQueue;
-use super::tokens::{Grant, Pair, TokenBook};
+use super::fault_queue::FaultQueue;
+use super::tokens::{Grant, Pair, TokenBook, random_code};
 use super::transfers::{Preview, TransferBook};
 use crate::mesh::TransferOptions;
 
@@ -242,9 +245,11 @@ impl EmulatorState {
 /// How long a Link page session may sign in after the token was redeemed.
 const UI_SESSION_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
-/// 128 random bits as hex: unguessable codes and tokens.
-pub fn random_code() -> String {
-    format!("{:032x}", rand::random::<u128>())
+/// Mesh answers 401 with an empty body when the key pair is wrong or missing.
+pub fn authorized(state: &EmulatorState, headers: &HeaderMap) -> bool {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    header("x-client-id") == Some(state.settings.client_id.as_str())
+        && header("x-client-secret") == Some(state.settings.client_secret.expose_secret())
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (the emulator's state

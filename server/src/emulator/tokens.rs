@@ -6,8 +6,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::state::random_code;
-
 /// How long a refresh token lives, as the emulated Link announces it.
 pub const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// How long a replaced refresh token still works.
@@ -188,6 +186,11 @@ impl TokenBook {
         }
         known
     }
+}
+
+/// 128 random bits as hex: unguessable codes and tokens.
+pub fn random_code() -> String {
+    format!("{:032x}", rand::random::<u128>())
 }
 
 #[cfg(test)]

@@ -17,10 +17,11 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::{authorized, ok};
 use super::brokers::Broker;
 use super::deliveries::deliver;
-use super::state::{EmulatorState, lock, random_code};
+use super::reply::ok;
+use super::state::{EmulatorState, authorized, lock};
+use super::tokens::random_code;
 use crate::clock::unix_now;
 use crate::mesh::{Amount, Network, TransferOptions};
 
