@@ -12,6 +12,7 @@ mod portfolio;
 mod reply;
 mod state;
 mod tokens;
+mod transfer_book;
 mod transfers;
 
 use std::net::SocketAddr;

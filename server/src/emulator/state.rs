@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use super::EmulatorSettings;
 use super::fault_queue::FaultQueue;
 use super::tokens::{Grant, Pair, TokenBook, random_code};
-use super::transfers::{Preview, TransferBook};
+use super::transfer_book::{Preview, TransferBook};
 use crate::mesh::TransferOptions;
 
 /// How long one webhook delivery may take before it counts as failed.

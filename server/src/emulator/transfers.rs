@@ -1,6 +1,6 @@
-//! Transfers through the emulated Link: the preview and execution steps, the transfer book that
-//! `GET /api/v1/transfers/managed/mesh` serves, and the webhook events of each transfer's
-//! states (delivered by [`super::deliveries`]).
+//! Transfers through the emulated Link: the preview and execution steps, what
+//! `GET /api/v1/transfers/managed/mesh` serves from the transfer book, and the webhook events of
+//! each transfer's states (delivered by [`super::deliveries`]).
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -22,97 +22,9 @@ use super::deliveries::deliver;
 use super::reply::ok;
 use super::state::{EmulatorState, authorized, lock};
 use super::tokens::random_code;
+use super::transfer_book::{DEFAULT_SETTLE_AFTER, Outcome, Preview, Transfer, WebhookFault};
 use crate::clock::unix_now;
 use crate::mesh::{Amount, Network, TransferOptions};
-
-/// How a transfer ends.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    /// The funds arrive.
-    #[default]
-    Succeeded,
-    /// The exchange gives up.
-    Failed,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-/// What can go wrong with one transfer's webhooks (`POST /_emulator/webhooks`).
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub enum WebhookFault {
-    /// Neither event is ever delivered (only polling finds the final state).
-    Drop,
-    /// Each event is delivered twice.
-    Duplicate,
-    /// The final event is delivered before `pending`.
-    OutOfOrder,
-}
-
-/// A preview Link showed: what executing it would send.
-#[derive(Clone, Debug)]
-pub struct Preview {
-    /// Its id.
-    pub id: String,
-    /// Which of the token's `toAddresses`.
-    pub index: usize,
-    /// The amount in the asset.
-    pub amount: Decimal,
-    /// The amount in USD.
-    pub amount_in_fiat: Decimal,
-    /// The network fee in USD.
-    pub fee_in_fiat: Decimal,
-}
-
-/// One transfer made through Link.
-#[derive(Clone, Debug)]
-struct Transfer {
-    id: String,
-    client_transaction_id: Option<String>,
-    user_id: String,
-    status: &'static str,
-    symbol: String,
-    network: Network,
-    address: String,
-    amount: Decimal,
-    amount_in_fiat: Decimal,
-    fee_in_fiat: Decimal,
-    hash: Option<String>,
-    from: &'static Broker,
-    created: i64,
-    executed: Option<i64>,
-}
-
-/// Transfers, newest last, and the settings of the next ones.
-#[derive(Debug)]
-pub struct TransferBook {
-    transfers: Vec<Transfer>,
-    next_outcome: Outcome,
-    settle_after: Duration,
-    webhook_faults: Vec<WebhookFault>,
-}
-
-impl Default for TransferBook {
-    fn default() -> Self {
-        Self {
-            transfers: Vec::new(),
-            next_outcome: Outcome::Succeeded,
-            settle_after: DEFAULT_SETTLE_AFTER,
-            webhook_faults: Vec::new(),
-        }
-    }
-}
-
-/// How long a transfer stays `pending` before it ends, by default.
-pub const DEFAULT_SETTLE_AFTER: Duration = Duration::from_secs(3);
 
 /// USD prices of the emulated market.
 fn price_in_usd(symbol: &str) -> Decimal {
