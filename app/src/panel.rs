@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::accounts::{ConnectedAccounts, SaveConnection};
+use crate::accounts::{AccountList, SaveConnection};
 use crate::connect::ConnectAccount;
 use crate::link::IntegrationConnected;
 use crate::model::{ConnectionSummary, LinkSettings};
@@ -35,6 +35,6 @@ pub fn AccountsPanel(
     });
     view! {
         <ConnectAccount settings on_connected embedded open_on_load=open_link/>
-        <ConnectedAccounts save connections connections_failed confirm_disconnect disconnect_failed/>
+        <AccountList save connections connections_failed confirm_disconnect disconnect_failed/>
     }
 }

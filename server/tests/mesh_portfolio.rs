@@ -117,7 +117,10 @@ async fn an_exchange_has_crypto_and_transfers() {
     assert_eq!(symbols, ["BTC", "SOL"]);
     assert_eq!(coins[0].market_value, Some(amount("12156.25")));
 
-    let transfers = client.transfers(&access, "binanceUs", 100).await.unwrap();
+    let transfers = client
+        .transfer_history(&access, "binanceUs", 100)
+        .await
+        .unwrap();
     let transfers = transfers.transfers.unwrap();
     assert_eq!(transfers.len(), 2);
     assert_eq!(transfers[0].direction.as_deref(), Some("deposit"));

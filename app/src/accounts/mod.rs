@@ -15,4 +15,4 @@ mod validation;
 mod view;
 
 pub use api::*;
-pub use view::{ConnectedAccounts, no_script_disconnect_failure};
+pub use view::{AccountList, no_script_disconnect_failure};

@@ -40,7 +40,7 @@ pub fn no_script_disconnect_failure(path: Option<&str>, error: Option<&str>) -> 
 /// island hydrates (or without JavaScript): a `GET ?disconnect=<id>` asks for confirmation, and
 /// the confirmation posts to the server function.
 #[component]
-pub fn ConnectedAccounts(
+pub fn AccountList(
     /// The action that stores what Link captured (dispatched by the Connect button).
     save: ServerAction<SaveConnection>,
     /// The list as the server read it when it rendered the page.

@@ -28,7 +28,9 @@ pub async fn portfolio(state: &AppState, user: &str, id: &str) -> Result<Portfol
     });
     let history = with_access_token(state, user, id, |token, broker| async move {
         if exchange {
-            let list = mesh.transfers(&token, &broker, HISTORY_COUNT).await?;
+            let list = mesh
+                .transfer_history(&token, &broker, HISTORY_COUNT)
+                .await?;
             Ok(list
                 .transfers
                 .unwrap_or_default()

@@ -200,7 +200,7 @@ impl MeshClient {
     }
 
     /// `POST /api/v1/transfers/list`: an exchange's latest `count` deposits and withdrawals.
-    pub async fn transfers(
+    pub async fn transfer_history(
         &self,
         auth_token: &SecretString,
         broker_type: &str,
