@@ -105,6 +105,16 @@ async fn emulator_post(
     assert_eq!(response.status(), 204, "{path}");
 }
 
+/// Mesh answers normally again.
+async fn clear_faults(http: &reqwest::Client, emulator: &RunningEmulator) {
+    let response = http
+        .delete(emulator.base_url().join("/_emulator/faults").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+}
+
 async fn refresh_calls(http: &reqwest::Client, emulator: &RunningEmulator) -> u64 {
     let calls: Value = http
         .get(emulator.base_url().join("/_emulator/calls").unwrap())
@@ -202,12 +212,7 @@ async fn killed_mid_batch_then_restarted(database_url: &str) {
     slow_refreshes_in_flight(&http, &emulator, 4).await;
     child.kill().await.unwrap(); // SIGKILL: the rotated tokens' answers are lost.
     let _child = start(&app, &http).await;
-    let response = http
-        .delete(emulator.base_url().join("/_emulator/faults").unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    clear_faults(&http, &emulator).await;
     // The dead instance's leases run out (32 s) and the next check (every 5 s) retries them.
     let leases_run_out = Duration::from_secs(32 + 5 + 3);
     assert_all_settle(&app, &emulator, &http, &cookies, leases_run_out).await;
@@ -234,10 +239,7 @@ async fn stopped_with_sigterm_mid_batch(database_url: &str) {
         .unwrap();
     assert!(exited.success(), "{exited}");
     // Past the grace: only answers the app stored before exiting still work.
-    http.delete(emulator.base_url().join("/_emulator/faults").unwrap())
-        .send()
-        .await
-        .unwrap();
+    clear_faults(&http, &emulator).await;
     emulator_post(
         &http,
         &emulator,

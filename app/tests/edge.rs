@@ -267,16 +267,7 @@ async fn connected_visitor(app: &TestApp) -> (common::TestUser, String) {
 
 /// API calls the emulator has received so far, all paths together.
 async fn mesh_calls(app: &TestApp) -> u64 {
-    let calls: std::collections::HashMap<String, u64> = app
-        .http
-        .get(app.emulator.base_url().join("/_emulator/calls").unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    calls.values().sum()
+    common::mesh_call_counts(app).await.values().sum()
 }
 
 #[tokio::test]

@@ -204,18 +204,21 @@ pub async fn on_each_backend() -> Vec<TestApp> {
     apps
 }
 
-/// API calls the emulator has received on `path` so far.
-pub async fn mesh_calls_to(app: &TestApp, path: &str) -> u64 {
-    let calls: std::collections::HashMap<String, u64> = app
-        .http
+/// API calls the emulator has received so far, by path.
+pub async fn mesh_call_counts(app: &TestApp) -> std::collections::HashMap<String, u64> {
+    app.http
         .get(app.emulator.base_url().join("/_emulator/calls").unwrap())
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    calls.get(path).copied().unwrap_or(0)
+        .unwrap()
+}
+
+/// API calls the emulator has received on `path` so far.
+pub async fn mesh_calls_to(app: &TestApp, path: &str) -> u64 {
+    mesh_call_counts(app).await.get(path).copied().unwrap_or(0)
 }
 
 /// Reads an `AppError` body, asserting it never carries the secret.
