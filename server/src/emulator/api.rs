@@ -18,7 +18,7 @@ use super::portfolio;
 use super::reply::{bad_request, ok};
 use super::state::{EmulatorState, authorized, lock};
 use super::tokens::{Grant, REFRESH_TTL, Refusal};
-use crate::mesh::{Network, TransferOptions};
+use super::wire::{Network, TransferOptions};
 
 /// Longest `userId` Mesh accepts (`GetLinkTokenRequest.userId.maxLength` in Mesh's spec); the
 /// emulator keeps its own copy so a mistake in the client cannot hide here.

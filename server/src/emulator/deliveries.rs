@@ -6,9 +6,8 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::clock::unix_now;
+use super::wire::{SIGNATURE_HEADER, sign, unix_now};
 use crate::config::EmulatorWebhook;
-use crate::mesh::webhook::{SIGNATURE_HEADER, sign};
 
 /// Attempts per webhook event before the emulator gives up on it.
 const MAX_DELIVERY_ATTEMPTS: u32 = 8;

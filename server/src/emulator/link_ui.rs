@@ -16,7 +16,7 @@ use super::brokers::{self, Broker, SANDBOX_MFA_CODE, SANDBOX_PASSWORD};
 use super::state::{EmulatorState, RedeemError, lock};
 use super::tokens::{Grant, Pair};
 use super::transfers;
-use crate::mesh::Network;
+use super::wire::Network;
 
 const PAGE: &str = include_str!("link_page.html");
 

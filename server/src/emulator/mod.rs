@@ -14,6 +14,7 @@ mod state;
 mod tokens;
 mod transfer_book;
 mod transfers;
+mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -11,7 +11,7 @@ use super::EmulatorSettings;
 use super::fault_queue::FaultQueue;
 use super::tokens::{Grant, Pair, TokenBook, random_code};
 use super::transfer_book::{Preview, TransferBook};
-use crate::mesh::TransferOptions;
+use super::wire::TransferOptions;
 
 /// How long one webhook delivery may take before it counts as failed.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);

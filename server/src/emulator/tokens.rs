@@ -82,7 +82,7 @@ impl TokenBook {
 
     /// The emulator's time, in Unix seconds.
     pub fn now(&self) -> i64 {
-        crate::clock::unix_now() + self.clock_offset
+        super::wire::unix_now() + self.clock_offset
     }
 
     /// Moves the emulator's clock forward (tests of expiry).

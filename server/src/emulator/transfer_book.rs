@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::brokers::Broker;
-use crate::mesh::Network;
+use super::wire::Network;
 
 /// How a transfer ends.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]

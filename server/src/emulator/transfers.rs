@@ -23,8 +23,7 @@ use super::reply::ok;
 use super::state::{EmulatorState, authorized, lock};
 use super::tokens::random_code;
 use super::transfer_book::{DEFAULT_SETTLE_AFTER, Outcome, Preview, Transfer, WebhookFault};
-use crate::clock::unix_now;
-use crate::mesh::{Amount, Network, TransferOptions};
+use super::wire::{NETWORKS, Network, TransferOptions, json_number, unix_now};
 
 /// USD prices of the emulated market.
 fn price_in_usd(symbol: &str) -> Decimal {
@@ -57,8 +56,8 @@ pub fn preview(options: &TransferOptions, index: usize) -> Result<Preview, &'sta
     let network = Network::find(&to.network_id).ok_or("This network is not supported.")?;
     let price = price_in_usd(&to.symbol);
     let (amount, amount_in_fiat) = match (to.amount, options.amount_in_fiat) {
-        (Some(amount), _) => (amount.0, (amount.0 * price).round_dp(2)),
-        (None, Some(fiat)) => ((fiat.0 / price).round_dp(8), fiat.0),
+        (Some(amount), _) => (amount, (amount * price).round_dp(2)),
+        (None, Some(fiat)) => ((fiat / price).round_dp(8), fiat),
         (None, None) => return Err("The transfer names no amount."),
     };
     if amount <= Decimal::ZERO {
@@ -98,7 +97,7 @@ pub fn execute(
     preview: &Preview,
 ) -> Value {
     let to = &options.to_addresses[preview.index];
-    let network = Network::find(&to.network_id).unwrap_or(crate::mesh::NETWORKS[0]);
+    let network = Network::find(&to.network_id).unwrap_or(NETWORKS[0]);
     let now = unix_now();
     let transfer = Transfer {
         id: uuid::Uuid::new_v4().to_string(),
@@ -136,13 +135,13 @@ pub fn execute(
         "fromAddress": format!("{}-{}", broker.broker_type, &user_id.chars().take(8).collect::<String>()),
         "toAddress": transfer.address,
         "symbol": transfer.symbol,
-        "amount": Amount(transfer.amount),
+        "amount": json_number(transfer.amount),
         "networkId": network.id,
         "networkName": network.name,
         "userId": transfer.user_id,
         "clientTransactionId": transfer.client_transaction_id,
-        "amountInFiat": Amount(transfer.amount_in_fiat),
-        "totalAmountInFiat": Amount(transfer.amount_in_fiat + transfer.fee_in_fiat),
+        "amountInFiat": json_number(transfer.amount_in_fiat),
+        "totalAmountInFiat": json_number(transfer.amount_in_fiat + transfer.fee_in_fiat),
         "txHash": transfer.hash,
     })
 }
@@ -207,9 +206,9 @@ fn event(state: &EmulatorState, id: &str) -> Option<Value> {
         "UserId": transfer.user_id,
         "Token": transfer.symbol,
         "Chain": transfer.network.name,
-        "SourceAmount": Amount(transfer.amount),
+        "SourceAmount": json_number(transfer.amount),
         "SourceAccountProvider": transfer.from.name,
-        "DestinationAmount": Amount(transfer.amount),
+        "DestinationAmount": json_number(transfer.amount),
         "DestinationAddress": transfer.address,
     }))
 }
@@ -217,9 +216,9 @@ fn event(state: &EmulatorState, id: &str) -> Option<Value> {
 /// The `TransferModel` of a transfer, with the spec's field names.
 fn transfer_model(transfer: &Transfer) -> Value {
     let fee = json!({
-        "fee": Amount((transfer.fee_in_fiat / price_in_usd(&transfer.symbol)).round_dp(8)),
+        "fee": json_number((transfer.fee_in_fiat / price_in_usd(&transfer.symbol)).round_dp(8)),
         "feeCurrency": transfer.symbol,
-        "feeInFiat": Amount(transfer.fee_in_fiat),
+        "feeInFiat": json_number(transfer.fee_in_fiat),
     });
     json!({
         "id": transfer.id,
@@ -227,11 +226,11 @@ fn transfer_model(transfer: &Transfer) -> Value {
         "institutionTransactionId": null,
         "userId": transfer.user_id,
         "status": transfer.status,
-        "amountInFiat": Amount(transfer.amount_in_fiat),
-        "amountToReceiveInFiat": Amount(transfer.amount_in_fiat),
+        "amountInFiat": json_number(transfer.amount_in_fiat),
+        "amountToReceiveInFiat": json_number(transfer.amount_in_fiat),
         "amountInFiatCurrencyCode": "USD",
-        "amount": Amount(transfer.amount),
-        "amountToReceive": Amount(transfer.amount),
+        "amount": json_number(transfer.amount),
+        "amountToReceive": json_number(transfer.amount),
         "symbol": transfer.symbol,
         "tokenAddress": null,
         "networkName": transfer.network.name,
@@ -250,10 +249,10 @@ fn transfer_model(transfer: &Transfer) -> Value {
         "executedTimestamp": transfer.executed,
         "transferType": "deposit",
         "isFeeIncluded": false,
-        "sourceAmount": Amount(transfer.amount),
-        "destinationAmount": Amount(transfer.amount),
-        "totalFeesAmountInFiat": Amount(transfer.fee_in_fiat),
-        "totalTransactionAmountInFiat": Amount(transfer.amount_in_fiat + transfer.fee_in_fiat),
+        "sourceAmount": json_number(transfer.amount),
+        "destinationAmount": json_number(transfer.amount),
+        "totalFeesAmountInFiat": json_number(transfer.fee_in_fiat),
+        "totalTransactionAmountInFiat": json_number(transfer.amount_in_fiat + transfer.fee_in_fiat),
         "destinationAddress": transfer.address,
     })
 }
@@ -349,18 +348,18 @@ async fn queue_webhook_fault(
 
 #[cfg(test)]
 mod tests {
+    use super::super::wire::ToAddress;
     use super::*;
-    use crate::mesh::ToAddress;
 
     fn options(amount: Option<&str>, fiat: Option<&str>) -> TransferOptions {
         TransferOptions {
             to_addresses: vec![ToAddress {
-                network_id: crate::mesh::NETWORKS[0].id.into(),
+                network_id: NETWORKS[0].id.into(),
                 symbol: "ETH".into(),
                 address: "0xabc".into(),
-                amount: amount.map(|a| Amount(a.parse().expect("decimal"))),
+                amount: amount.map(|a| a.parse().expect("decimal")),
             }],
-            amount_in_fiat: fiat.map(|a| Amount(a.parse().expect("decimal"))),
+            amount_in_fiat: fiat.map(|a| a.parse().expect("decimal")),
             transfer_type: Some("deposit".into()),
             transaction_id: None,
         }
