@@ -25,7 +25,10 @@ export RUSTFLAGS="--cfg erase_components"
 start_test_postgres
 trap stop_test_postgres EXIT
 
-log "Server crate: config, Mesh client, emulator, vault on SQLite and PostgreSQL"
+log "Emulator crate: the offline Mesh's own wire format, transfers and tokens"
+cargo test -p mesh-emulator
+
+log "Server crate: config, Mesh client against the emulator, vault on SQLite and PostgreSQL"
 cargo test -p server
 
 log "App crate: server functions over HTTP, Link client logic"

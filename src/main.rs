@@ -178,14 +178,27 @@ async fn start_emulator(config: &Config) -> Result<Option<String>, String> {
     let Some(settings) = &config.emulator else {
         return Ok(None);
     };
-    let running = server::emulator::spawn(settings.clone())
-        .await
-        .map_err(|e| {
-            format!(
-                "the Mesh emulator cannot listen on {} ({e}): set MESH_EMULATOR_ADDR to a free address",
-                settings.addr
-            )
-        })?;
+    let running = mesh_emulator::spawn(mesh_emulator::Settings {
+        addr: settings.addr,
+        client_id: settings.client_id.clone(),
+        client_secret: settings.client_secret.clone(),
+        allowed_origins: settings.allowed_origins.clone(),
+        token_ttl: settings.token_ttl,
+        webhook: settings
+            .webhook
+            .as_ref()
+            .map(|webhook| mesh_emulator::Webhook {
+                url: webhook.url.clone(),
+                secret: webhook.secret.clone(),
+            }),
+    })
+    .await
+    .map_err(|e| {
+        format!(
+            "the Mesh emulator cannot listen on {} ({e}): set MESH_EMULATOR_ADDR to a free address",
+            settings.addr
+        )
+    })?;
     Ok(Some(running.base_url().origin().ascii_serialization()))
 }
 

@@ -10,9 +10,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::AppProcess;
+use mesh_emulator::{RunningEmulator, Settings as EmulatorSettings};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use server::emulator::{EmulatorSettings, RunningEmulator};
 
 const CLIENT_ID: &str = "refresh-crash";
 const CLIENT_SECRET: &str = "sk_sandbox_refresh-crash";
@@ -23,7 +23,7 @@ const CONNECTIONS: usize = 12;
 /// An emulator whose access tokens live 10 minutes: inside the app's 15-minute margin, so
 /// every connection is due as soon as it is saved.
 async fn emulator() -> RunningEmulator {
-    server::emulator::spawn(EmulatorSettings {
+    mesh_emulator::spawn(EmulatorSettings {
         addr: "127.0.0.1:0".parse().unwrap(),
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(CLIENT_SECRET),

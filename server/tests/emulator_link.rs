@@ -4,8 +4,8 @@
 mod common;
 
 use base64::Engine;
+use mesh_emulator::{self as emulator, RunningEmulator};
 use serde_json::{Value, json};
-use server::emulator::{self, RunningEmulator};
 use server::mesh::{LinkTokenRequest, MeshClient};
 
 use common::{CLIENT_ID, HOST, client, emulator_settings};

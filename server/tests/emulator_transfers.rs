@@ -9,10 +9,10 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use mesh_emulator::Webhook as EmulatorWebhook;
+use mesh_emulator::{self as emulator, RunningEmulator, Settings as EmulatorSettings};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use server::config::emulator_settings::EmulatorWebhook;
-use server::emulator::{self, EmulatorSettings, RunningEmulator};
 use server::mesh::webhook::{SIGNATURE_HEADER, signature_matches};
 use server::mesh::{Amount, LinkTokenRequest, MeshClient, NETWORKS, ToAddress, TransferOptions};
 

@@ -5,10 +5,10 @@ mod common;
 use std::time::Duration;
 
 use base64::Engine;
+use mesh_emulator::{self as emulator, RunningEmulator};
 use secrecy::SecretString;
 use serde_json::json;
 use server::config::MeshCredentials;
-use server::emulator::{self, RunningEmulator};
 use server::mesh::{LinkTokenRequest, MeshClient, MeshError, RetryPolicy, Timeouts};
 
 use common::{CLIENT_ID, emulator_settings};

@@ -6,10 +6,10 @@ mod common;
 use std::str::FromStr;
 use std::time::Duration;
 
+use mesh_emulator::{self as emulator, RunningEmulator, Settings as EmulatorSettings};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use server::emulator::{self, EmulatorSettings, RunningEmulator};
 use server::mesh::{Amount, LinkTokenRequest, MeshClient, MeshError};
 
 use common::{HOST, client, emulator_settings};

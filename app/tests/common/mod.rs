@@ -11,9 +11,9 @@ use app::model::{LinkSettings, MeshMode};
 use app::router::router;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
+use mesh_emulator::{self as emulator, RunningEmulator, Settings as EmulatorSettings};
 use secrecy::SecretString;
 use server::config::{MeshCredentials, PublicUrl, RateLimitSettings};
-use server::emulator::{self, EmulatorSettings, RunningEmulator};
 use server::mesh::{MeshClient, RetryPolicy, Timeouts};
 use server::session::SessionConfig;
 use server::vault::TokenVault;
@@ -78,7 +78,7 @@ impl TestApp {
             client_id: "app-test".into(),
             client_secret: SecretString::from(SECRET),
             allowed_origins: vec!["http://127.0.0.1:3000".into()],
-            token_ttl: server::config::emulator_settings::DEFAULT_TOKEN_TTL,
+            token_ttl: mesh_emulator::DEFAULT_TOKEN_TTL,
             webhook: None,
         })
         .await

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use mesh_emulator::DEFAULT_TOKEN_TTL;
+use mesh_emulator::{RunningEmulator, Settings as EmulatorSettings};
 use secrecy::SecretString;
 use server::config::MeshCredentials;
-use server::config::emulator_settings::DEFAULT_TOKEN_TTL;
-use server::emulator::{EmulatorSettings, RunningEmulator};
 use server::mesh::{MeshClient, RetryPolicy, Timeouts};
 
 /// The client id the test emulators know.

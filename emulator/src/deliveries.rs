@@ -7,14 +7,14 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use super::wire::{SIGNATURE_HEADER, sign, unix_now};
-use crate::config::EmulatorWebhook;
+use crate::Webhook;
 
 /// Attempts per webhook event before the emulator gives up on it.
 const MAX_DELIVERY_ATTEMPTS: u32 = 8;
 
 /// Posts `event` until the receiver answers 2xx (or the attempts run out), each attempt with a
 /// new `Id` and `SentTimestamp` and its own signature over the exact bytes sent.
-pub async fn deliver(http: &reqwest::Client, webhook: &EmulatorWebhook, event: &Value) {
+pub async fn deliver(http: &reqwest::Client, webhook: &Webhook, event: &Value) {
     let mut delay = Duration::from_millis(250);
     for attempt in 1..=MAX_DELIVERY_ATTEMPTS {
         let mut body = event.clone();

@@ -10,6 +10,7 @@ mod faults;
 mod link_ui;
 mod portfolio;
 mod reply;
+mod settings;
 mod state;
 mod tokens;
 mod transfer_book;
@@ -20,11 +21,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use tokio::task::JoinHandle;
 use url::Url;
 
-pub use crate::config::EmulatorSettings;
-use crate::config::emulator_base_url;
+pub use settings::{
+    DEFAULT_ADDR, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_TTL, Settings, Webhook,
+};
 
 /// A running emulator; dropping it does not stop it, call [`RunningEmulator::stop`].
 pub struct RunningEmulator {
@@ -36,7 +39,7 @@ pub struct RunningEmulator {
 impl RunningEmulator {
     /// `http://ADDR/`.
     pub fn base_url(&self) -> Url {
-        emulator_base_url(self.addr)
+        settings::base_url(self.addr)
     }
 
     /// Connects `broker` through the emulated Link as a user would (opens the page of
@@ -172,10 +175,16 @@ impl RunningEmulator {
 }
 
 /// Binds `settings.addr` and serves the emulator in a background task.
-pub async fn spawn(settings: EmulatorSettings) -> std::io::Result<RunningEmulator> {
-    let listener = crate::net::bind(settings.addr).await?;
-    let addr = axum::serve::Listener::local_addr(&listener)?;
-    let router = router(EmulatorSettings { addr, ..settings });
+pub async fn spawn(settings: Settings) -> std::io::Result<RunningEmulator> {
+    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
+    let addr = listener.local_addr()?;
+    let router = router(Settings { addr, ..settings });
+    // Without TCP_NODELAY a keep-alive client waits ~40 ms for each answer's last segment.
+    let listener = listener.tap_io(|socket: &mut tokio::net::TcpStream| {
+        if let Err(error) = socket.set_nodelay(true) {
+            tracing::warn!(%error, "TCP_NODELAY could not be set on an accepted socket");
+        }
+    });
     let task = tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, router).await {
             tracing::error!(%error, "Mesh emulator stopped");
@@ -186,7 +195,7 @@ pub async fn spawn(settings: EmulatorSettings) -> std::io::Result<RunningEmulato
 }
 
 /// The emulator's routes (API, Link page, fault control).
-pub fn router(settings: EmulatorSettings) -> Router {
+pub fn router(settings: Settings) -> Router {
     let state = Arc::new(state::EmulatorState::new(settings));
     api::routes()
         .merge(link_ui::routes())

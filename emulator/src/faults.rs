@@ -147,7 +147,7 @@ pub async fn inject(
 /// Headers, then a broken connection instead of the body.
 fn broken_answer() -> Response {
     let broken = futures_util::stream::once(async {
-        Err::<bytes::Bytes, _>(std::io::Error::other("connection dropped by fault"))
+        Err::<axum::body::Bytes, _>(std::io::Error::other("connection dropped by fault"))
     });
     Response::builder()
         .header(header::CONTENT_TYPE, "application/json")

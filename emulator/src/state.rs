@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 use secrecy::ExposeSecret;
 
-use super::EmulatorSettings;
 use super::fault_queue::FaultQueue;
 use super::tokens::{Grant, Pair, TokenBook, random_code};
 use super::transfer_book::{Preview, TransferBook};
 use super::wire::TransferOptions;
+use crate::Settings;
 
 /// How long one webhook delivery may take before it counts as failed.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -78,7 +78,7 @@ struct LinkSessions {
 /// Shared state behind the emulator's routes.
 pub struct EmulatorState {
     /// Listen address, credentials and allowed origins.
-    pub settings: EmulatorSettings,
+    pub settings: Settings,
     /// Faults queued by tests.
     pub faults: Mutex<FaultQueue>,
     /// API calls received, by path (`GET /_emulator/calls`).
@@ -96,7 +96,7 @@ pub struct EmulatorState {
 
 impl EmulatorState {
     /// Fresh state with nothing issued.
-    pub fn new(settings: EmulatorSettings) -> Self {
+    pub fn new(settings: Settings) -> Self {
         Self {
             tokens: Mutex::new(TokenBook::new(settings.token_ttl)),
             settings,
@@ -265,12 +265,12 @@ mod tests {
     use super::*;
 
     fn state() -> EmulatorState {
-        EmulatorState::new(EmulatorSettings {
+        EmulatorState::new(Settings {
             addr: "127.0.0.1:0".parse().unwrap(),
             client_id: "c".into(),
             client_secret: secrecy::SecretString::from("s"),
             allowed_origins: vec![],
-            token_ttl: crate::config::emulator_settings::DEFAULT_TOKEN_TTL,
+            token_ttl: crate::DEFAULT_TOKEN_TTL,
             webhook: None,
         })
     }

@@ -1,9 +1,8 @@
-//! The Mesh emulator alone, for tests and tools: `cargo run -p server --bin mesh-emulator`.
+//! The Mesh emulator alone, for tests and tools: `cargo run -p mesh-emulator`.
 
 use clap::Parser;
+use mesh_emulator::{self as emulator, Settings, Webhook};
 use secrecy::SecretString;
-use server::config::emulator_settings::{self as settings, EmulatorSettings};
-use server::emulator;
 
 /// Serve the offline Mesh API and Link page.
 #[derive(Parser)]
@@ -13,13 +12,13 @@ use server::emulator;
 )]
 struct Args {
     /// Listen address.
-    #[arg(long, env = "MESH_EMULATOR_ADDR", default_value = settings::DEFAULT_ADDR)]
+    #[arg(long, env = "MESH_EMULATOR_ADDR", default_value = emulator::DEFAULT_ADDR)]
     addr: std::net::SocketAddr,
     /// Client id the API accepts.
-    #[arg(long, env = "MESH_EMULATOR_CLIENT_ID", default_value = settings::DEFAULT_CLIENT_ID)]
+    #[arg(long, env = "MESH_EMULATOR_CLIENT_ID", default_value = emulator::DEFAULT_CLIENT_ID)]
     client_id: String,
     /// Client secret the API accepts.
-    #[arg(long, env = "MESH_EMULATOR_CLIENT_SECRET", default_value = settings::DEFAULT_CLIENT_SECRET, hide_env_values = true)]
+    #[arg(long, env = "MESH_EMULATOR_CLIENT_SECRET", default_value = emulator::DEFAULT_CLIENT_SECRET, hide_env_values = true)]
     client_secret: String,
     /// Comma-separated host-page origins Link may send tokens to.
     #[arg(
@@ -29,7 +28,7 @@ struct Args {
     )]
     allowed_origins: String,
     /// Lifetime of issued access tokens, in seconds.
-    #[arg(long, env = "MESH_EMULATOR_TOKEN_TTL", default_value_t = settings::DEFAULT_TOKEN_TTL.as_secs())]
+    #[arg(long, env = "MESH_EMULATOR_TOKEN_TTL", default_value_t = emulator::DEFAULT_TOKEN_TTL.as_secs())]
     token_ttl: u64,
     /// Where to deliver signed transfer webhooks (none when unset).
     #[arg(long, env = "MESH_EMULATOR_WEBHOOK_URL")]
@@ -47,7 +46,7 @@ async fn main() {
         )
         .init();
     let args = Args::parse();
-    let allowed_origins = match settings::parse_origins(&args.allowed_origins) {
+    let allowed_origins = match parse_origins(&args.allowed_origins) {
         Ok(origins) => origins,
         Err(error) => {
             eprintln!("error: {error}");
@@ -55,7 +54,7 @@ async fn main() {
         }
     };
     let webhook = match (args.webhook_url, args.webhook_secret) {
-        (Some(url), Some(secret)) => Some(settings::EmulatorWebhook {
+        (Some(url), Some(secret)) => Some(Webhook {
             url,
             secret: SecretString::from(secret),
         }),
@@ -65,7 +64,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let settings = EmulatorSettings {
+    let settings = Settings {
         addr: args.addr,
         client_id: args.client_id,
         client_secret: SecretString::from(args.client_secret),
@@ -85,4 +84,25 @@ async fn main() {
         eprintln!("error: cannot wait for Ctrl-C: {error}");
     }
     running.stop();
+}
+
+/// Each origin of a comma-separated list (`scheme://host[:port]`), or the first that is not one.
+fn parse_origins(list: &str) -> Result<Vec<String>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| match url::Url::parse(origin) {
+            Ok(url)
+                if matches!(url.scheme(), "http" | "https")
+                    && url.path() == "/"
+                    && url.query().is_none()
+                    && !origin.ends_with('/') =>
+            {
+                Ok(url.origin().ascii_serialization())
+            }
+            _ => Err(format!(
+                "MESH_EMULATOR_ALLOWED_ORIGINS: \"{origin}\" is not an origin (scheme://host[:port])"
+            )),
+        })
+        .collect()
 }
