@@ -25,6 +25,9 @@ export RUSTFLAGS="--cfg erase_components"
 start_test_postgres
 trap stop_test_postgres EXIT
 
+log "Link client crate: tokens, hosts, URL parameters, Link's messages and payloads"
+cargo test -p mesh-link
+
 log "Emulator crate: the offline Mesh's own wire format, transfers and tokens"
 cargo test -p mesh-emulator
 

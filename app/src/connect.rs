@@ -4,11 +4,11 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::link::{
+use crate::model::LinkSettings;
+use mesh_link::{
     IntegrationConnected, LinkEvent, LinkExit, LinkOptions, LinkOriginPolicy, LinkState,
     RenderType, use_mesh_link,
 };
-use crate::model::LinkSettings;
 
 /// Asks Mesh for a link token for the session's user. The client secret stays on the server.
 #[server(endpoint = "create_link_token")]

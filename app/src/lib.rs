@@ -14,7 +14,6 @@ pub mod edge;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod format;
-pub mod link;
 #[cfg(feature = "ssr")]
 pub mod logos;
 pub mod model;

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use crate::accounts::{AccountList, SaveConnection};
 use crate::connect::ConnectAccount;
-use crate::link::IntegrationConnected;
 use crate::model::{ConnectionSummary, LinkSettings};
+use mesh_link::IntegrationConnected;
 
 /// Connect an account, and the accounts it connected. Its props are serialized into the page
 /// and read back when the island hydrates.

@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::link::IntegrationConnected;
 use crate::model::ConnectionSummary;
+use mesh_link::IntegrationConnected;
 
 /// Stores the accounts (or the delayed authentication) Link handed over, all or none, and
 /// returns their summaries.

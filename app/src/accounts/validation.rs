@@ -5,7 +5,7 @@ use server::vault::intake::{self, IntakeError, LinkedAccount, LinkedBroker};
 use server::vault::{ConnectedAccounts, PendingConnection};
 
 use crate::error::AppError;
-use crate::link::{AccessTokenPayload, BrandInfo, DelayedAuthPayload};
+use mesh_link::{AccessTokenPayload, BrandInfo, DelayedAuthPayload};
 
 /// The accounts of an access-token payload, checked; a refusal names the field.
 pub fn validate_accounts(payload: AccessTokenPayload) -> Result<ConnectedAccounts, AppError> {
@@ -69,7 +69,7 @@ mod tests {
 
     use super::*;
     use crate::error::ErrorKind;
-    use crate::link::{Account, AccountToken};
+    use mesh_link::{Account, AccountToken};
 
     fn entry(id: &str) -> AccountToken {
         AccountToken {

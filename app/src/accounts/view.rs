@@ -6,8 +6,8 @@ use leptos::server_fn::ServerFn;
 
 use super::{Disconnect, ListConnections, SaveConnection};
 use crate::error::AppError;
-use crate::link::IntegrationConnected;
 use crate::model::ConnectionSummary;
+use mesh_link::IntegrationConnected;
 
 /// Why a Disconnect posted as a plain HTML form failed, from the query of the page it returns to
 /// (`__path` and `__err`, where server functions put a form's error). The sentence is chosen

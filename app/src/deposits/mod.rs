@@ -12,8 +12,8 @@ mod view;
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::link::TransferFinishedPayload;
 use crate::model::{DepositSettings, TransferLine};
+use mesh_link::TransferFinishedPayload;
 pub use view::{DepositPage, DepositPanel};
 
 /// The assets users may deposit, or 404 when no addresses are configured.

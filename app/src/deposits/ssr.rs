@@ -11,9 +11,9 @@ use server::vault::{DepositStatus, StoredTransfer, TransferUpdate};
 
 use super::reconcile::SCHEDULE;
 use crate::error::{AppError, ErrorKind};
-use crate::link::TransferFinishedPayload;
 use crate::model::TransferLine;
 use crate::state::AppState;
+use mesh_link::TransferFinishedPayload;
 
 /// The smallest and largest deposit accepted, in US dollars.
 const MIN_DEPOSIT_USD: u32 = 1;

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use super::{CreateDepositLinkToken, ListTransfers, ReportTransfer};
 use super::{get_deposit_settings, list_transfers};
 use crate::error::ErrorKind;
-use crate::link::{LinkExit, LinkOptions, LinkOriginPolicy, LinkState, use_mesh_link};
 use crate::model::{LinkSettings, TransferLine};
+use mesh_link::{LinkExit, LinkOptions, LinkOriginPolicy, LinkState, use_mesh_link};
 
 /// How often the list is read again while a transfer is still open.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);

@@ -87,8 +87,7 @@ pub struct LinkOptions {
     pub theme: Option<LinkTheme>,
     /// Overlay or embedded.
     pub render_type: RenderType,
-    /// Tokens handed to Link on `loaded` (`frontAccessTokens`) for returning users. This app
-    /// leaves it empty: stored tokens never go back to the browser.
+    /// Tokens handed to Link on `loaded` (`frontAccessTokens`) for returning users.
     pub access_tokens: Vec<IntegrationAccessToken>,
     /// Accounts connected (or a delayed authentication).
     pub on_integration_connected: Option<Callback<IntegrationConnected>>,
@@ -418,3 +417,8 @@ fn own_origin() -> String {
         .and_then(|window| window.location().origin().ok())
         .unwrap_or_default()
 }
+
+/// The README's example, compiled by `cargo test -p mesh-link` so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

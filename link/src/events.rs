@@ -267,7 +267,7 @@ mod tests {
         else {
             panic!("expected an access token payload, got {message:?}");
         };
-        assert_eq!(payload.broker_brand_info, crate::link::BrandInfo::default());
+        assert_eq!(payload.broker_brand_info, crate::BrandInfo::default());
         let token = &payload.account_tokens[0];
         assert_eq!(token.access_token, "at-secret");
         assert_eq!(token.account.account_name, "");
