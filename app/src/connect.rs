@@ -4,11 +4,9 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::launcher::{link_options, use_link_launcher};
 use crate::model::LinkSettings;
-use mesh_link::{
-    IntegrationConnected, LinkEvent, LinkExit, LinkOptions, LinkOriginPolicy, LinkState,
-    RenderType, use_mesh_link,
-};
+use mesh_link::{IntegrationConnected, LinkEvent, LinkExit, LinkState, RenderType};
 
 /// Asks Mesh for a link token for the session's user. The client secret stays on the server.
 #[server(endpoint = "create_link_token")]
@@ -73,10 +71,7 @@ pub fn ConnectAccount(
     let last_exit = RwSignal::new(None::<LinkExit>);
     let embedded_frame = NodeRef::<leptos::html::Iframe>::new();
 
-    let mut options = LinkOptions::new(match settings.emulator_origin {
-        Some(origin) => LinkOriginPolicy::Exactly(origin),
-        None => LinkOriginPolicy::MeshHosted,
-    });
+    let mut options = link_options(&settings);
     if embedded {
         options.render_type = RenderType::Embedded {
             iframe_id: EMBEDDED_IFRAME_ID.to_string(),
@@ -102,36 +97,22 @@ pub fn ConnectAccount(
             frame.set_src("about:blank");
         }
     }));
-    let link = use_mesh_link(options);
-
-    let create_token = ServerAction::<CreateLinkToken>::new();
+    let launcher = use_link_launcher::<CreateLinkToken>(options);
+    let (link, create_token, hydrated) = (launcher.link, launcher.token, launcher.hydrated);
+    // The button stays disabled until the page has hydrated, so an early click is never lost.
     Effect::new(move || {
-        if let Some(Ok(token)) = create_token.value().get() {
-            link.open(&token);
-        }
-    });
-    // Effects run only in the browser: the button stays disabled until the page has hydrated,
-    // so an early click is never silently lost.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move || {
-        hydrated.set(true);
         if open_on_load {
             create_token.dispatch(CreateLinkToken {});
         }
     });
 
-    let busy = move || create_token.pending().get() || link.state().get() != LinkState::Closed;
+    let busy = move || launcher.busy();
     let status = move || {
-        if create_token.pending().get() {
-            return "Requesting a link token…".to_string();
+        if let Some(progress) = launcher.progress("Link is open.") {
+            return progress;
         }
-        match link.state().get() {
-            LinkState::Loading => return "Opening Link…".to_string(),
-            LinkState::Open => return "Link is open.".to_string(),
-            LinkState::Closed => {}
-        }
-        if let Some(Err(error)) = create_token.value().get() {
-            return error.message;
+        if let Some(error) = launcher.token_error() {
+            return error;
         }
         match last_exit.get() {
             Some(LinkExit {

@@ -14,6 +14,7 @@ pub mod edge;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod format;
+pub mod launcher;
 #[cfg(feature = "ssr")]
 pub mod logos;
 pub mod model;

@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use super::{CreateDepositLinkToken, ListTransfers, ReportTransfer};
 use super::{get_deposit_settings, list_transfers};
 use crate::error::ErrorKind;
+use crate::launcher::{link_options, use_link_launcher};
 use crate::model::{LinkSettings, TransferLine};
-use mesh_link::{LinkExit, LinkOptions, LinkOriginPolicy, LinkState, use_mesh_link};
+use mesh_link::LinkExit;
 
 /// How often the list is read again while a transfer is still open.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -83,25 +84,16 @@ pub fn DepositPanel(
     let asset_field = NodeRef::<html::Select>::new();
     let amount_field = NodeRef::<html::Input>::new();
     let last_exit = RwSignal::new(None::<LinkExit>);
-    let create = ServerAction::<CreateDepositLinkToken>::new();
     let report = ServerAction::<ReportTransfer>::new();
     let refresh = ServerAction::<ListTransfers>::new();
 
-    let mut options = LinkOptions::new(match link.emulator_origin {
-        Some(origin) => LinkOriginPolicy::Exactly(origin),
-        None => LinkOriginPolicy::MeshHosted,
-    });
+    let mut options = link_options(&link);
     options.on_transfer_finished = Some(Callback::new(move |payload| {
         report.dispatch(ReportTransfer { payload });
     }));
     options.on_exit = Some(Callback::new(move |exit| last_exit.set(Some(exit))));
-    let link = use_mesh_link(options);
-
-    Effect::new(move || {
-        if let Some(Ok(token)) = create.value().get() {
-            link.open(&token);
-        }
-    });
+    let launcher = use_link_launcher::<CreateDepositLinkToken>(options);
+    let (create, hydrated) = (launcher.token, launcher.hydrated);
     for action in [report.value(), refresh.value()] {
         Effect::new(move || {
             if let Some(Ok(lines)) = action.get() {
@@ -109,10 +101,8 @@ pub fn DepositPanel(
             }
         });
     }
-    // Effects run only in the browser: the form works once the page has hydrated.
-    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser: polling starts once the page has hydrated.
     Effect::new(move || {
-        hydrated.set(true);
         let poll = move || {
             let open = list.with_untracked(|lines| lines.iter().any(|line| line.open));
             if open && !refresh.pending().get_untracked() {
@@ -124,21 +114,16 @@ pub fn DepositPanel(
         }
     });
 
-    let busy = move || create.pending().get() || link.state().get() != LinkState::Closed;
+    let busy = move || launcher.busy();
     let status = move || {
-        if create.pending().get() {
-            return "Requesting a link token…".to_string();
-        }
-        match link.state().get() {
-            LinkState::Loading => return "Opening Link…".to_string(),
-            LinkState::Open => return "Link is open: finish the deposit there.".to_string(),
-            LinkState::Closed => {}
+        if let Some(progress) = launcher.progress("Link is open: finish the deposit there.") {
+            return progress;
         }
         if report.pending().get() {
             return "Recording the transfer…".to_string();
         }
-        if let Some(Err(error)) = create.value().get() {
-            return error.message;
+        if let Some(error) = launcher.token_error() {
+            return error;
         }
         if let Some(Err(error)) = report.value().get() {
             return error.message;

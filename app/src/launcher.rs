@@ -1,0 +1,88 @@
+//! The one way an island opens Link: a server action fetches the link token, Link opens the
+//! moment it arrives, from the origin the app's Mesh mode allows, and buttons wait for hydration.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use mesh_link::{LinkOptions, LinkOriginPolicy, LinkState, MeshLink, use_mesh_link};
+
+use crate::error::AppError;
+use crate::model::LinkSettings;
+
+/// Link and the server action that fetches its token; `Copy`, so handlers take it freely.
+pub struct LinkLauncher<S: ServerFn + 'static> {
+    /// Link itself: its state, and `close` for an embedded frame.
+    pub link: MeshLink,
+    /// Fetches a link token; dispatching it opens Link with the token it answers.
+    pub token: ServerAction<S>,
+    /// False until the page has hydrated: a click before then would be lost, so buttons wait.
+    pub hydrated: ReadSignal<bool>,
+}
+
+impl<S: ServerFn + 'static> Clone for LinkLauncher<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: ServerFn + 'static> Copy for LinkLauncher<S> {}
+
+/// Link options with no callbacks yet, for the origin `settings` allow.
+pub fn link_options(settings: &LinkSettings) -> LinkOptions {
+    LinkOptions::new(match &settings.emulator_origin {
+        Some(origin) => LinkOriginPolicy::Exactly(origin.clone()),
+        None => LinkOriginPolicy::MeshHosted,
+    })
+}
+
+/// Creates Link with `options` (from [`link_options`]) and opens it with each token the server
+/// function `S` answers.
+pub fn use_link_launcher<S>(options: LinkOptions) -> LinkLauncher<S>
+where
+    S: ServerFn<Output = String, Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let link = use_mesh_link(options);
+    let token = ServerAction::<S>::new();
+    Effect::new(move || {
+        if let Some(Ok(link_token)) = token.value().get() {
+            link.open(&link_token);
+        }
+    });
+    // Effects run only in the browser, so this turns true once the island has hydrated.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || hydrated.set(true));
+    LinkLauncher {
+        link,
+        token,
+        hydrated: hydrated.read_only(),
+    }
+}
+
+impl<S> LinkLauncher<S>
+where
+    S: ServerFn<Output = String, Error = AppError> + Clone + Send + Sync + 'static,
+{
+    /// True while a token is fetched or Link is open.
+    pub fn busy(&self) -> bool {
+        self.token.pending().get() || self.link.state().get() != LinkState::Closed
+    }
+
+    /// What is under way, in words (`while_open` once Link shows), or `None` when nothing is.
+    pub fn progress(&self, while_open: &str) -> Option<String> {
+        if self.token.pending().get() {
+            return Some("Requesting a link token…".to_string());
+        }
+        match self.link.state().get() {
+            LinkState::Loading => Some("Opening Link…".to_string()),
+            LinkState::Open => Some(while_open.to_string()),
+            LinkState::Closed => None,
+        }
+    }
+
+    /// Why the last token could not be fetched, in words.
+    pub fn token_error(&self) -> Option<String> {
+        match self.token.value().get() {
+            Some(Err(error)) => Some(error.message),
+            _ => None,
+        }
+    }
+}
