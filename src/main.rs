@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use app::edge::EdgePolicy;
 use app::model::{LinkSettings, MeshMode};
 use app::router::router;
 use app::state::AppState;
 use leptos::prelude::get_configuration;
 use server::config::{Config, MeshEnvironment, ProcessEnv};
+use server::edge::EdgePolicy;
 use server::mesh::MeshClient;
 use server::session::SessionConfig;
 use server::vault::TokenVault;
@@ -60,12 +60,12 @@ async fn run() -> Result<(), String> {
 
     // A release binary serves the site it embeds; one built the wrong way has none.
     let site = app::router::asset_names(&options);
-    if !cfg!(debug_assertions) && !site.has_front_end::<app::assets::Site>() {
+    if !cfg!(debug_assertions) && !site.has_front_end::<server::edge::assets::Site>() {
         return Err("this binary holds no site (wasm, JS, CSS): build it with \
                     `cargo leptos build --release --precompress --split`, which builds the site first"
             .into());
     }
-    if site.built_without_split::<app::assets::Site>() {
+    if site.built_without_split::<server::edge::assets::Site>() {
         return Err(
             "the site was built without `--split`, so the Deposit page's lazy island has \
                     no code to load and no button on any page would work: build with \

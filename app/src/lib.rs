@@ -5,18 +5,12 @@
 //! in the browser, so the wasm holds them and nothing else.
 
 pub mod accounts;
-#[cfg(feature = "ssr")]
-pub mod assets;
 pub mod connect;
 pub mod deposits;
-#[cfg(feature = "ssr")]
-pub mod edge;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod format;
 pub mod launcher;
-#[cfg(feature = "ssr")]
-pub mod logos;
 pub mod model;
 pub mod panel;
 pub mod portfolio;
@@ -25,9 +19,9 @@ pub mod retention;
 #[cfg(feature = "ssr")]
 pub mod router;
 #[cfg(feature = "ssr")]
-pub mod state;
+pub mod server_fn_rules;
 #[cfg(feature = "ssr")]
-pub mod webhooks;
+pub mod state;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

@@ -1,64 +1,17 @@
 //! Retention: anonymous sessions are forgotten by browsers, so their tokens must not live
-//! forever. The last visit of each user with something stored is recorded (at most once a day
-//! per instance, and on every save); a daily task revokes at Mesh and deletes the connections of users not seen for
-//! `RETENTION_DAYS`.
+//! forever. The edge records the last visit of each user with something stored
+//! (`server::edge::visits`, and every save does); a daily task revokes at Mesh and deletes the
+//! connections of users not seen for `RETENTION_DAYS`.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::Request;
 use server::clock::unix_now;
 use server::mesh::MeshClient;
-use server::session::{NewVisitor, UserId};
 use server::vault::TokenVault;
 
 use crate::state::AppState;
 
 const DAY: i64 = 24 * 3600;
-
-/// The users this instance has recorded today, so a visit costs a write once a day at most.
-/// Yesterday's are forgotten all at once when the day changes, so a visit costs the same
-/// however many users came today.
-#[derive(Default)]
-pub struct Visits {
-    recorded: Mutex<(i64, HashSet<UserId>)>,
-}
-
-impl Visits {
-    /// True the first time `user` is seen on `day` (days since the epoch).
-    fn first_today(&self, user: UserId, day: i64) -> bool {
-        let Ok(mut recorded) = self.recorded.lock() else {
-            return false;
-        };
-        let (today, users) = &mut *recorded;
-        if *today != day {
-            *today = day;
-            users.clear();
-        }
-        users.insert(user)
-    }
-}
-
-/// Records the visit of the request's user (installed with `map_request`, inside the session
-/// layer): a write at most once a day per user and instance, in the background, and none for a
-/// visitor who came without a session (they have nothing stored; a save records them).
-pub fn record_visit<B>(vault: &Arc<TokenVault>, visits: &Visits, request: &Request<B>) {
-    if request.extensions().get::<NewVisitor>().is_some() {
-        return;
-    }
-    if let Some(user) = request.extensions().get::<UserId>().copied() {
-        let now = unix_now();
-        if visits.first_today(user, now / DAY) {
-            let vault = vault.clone();
-            tokio::spawn(async move {
-                if let Err(error) = vault.touch_user(&user.to_string(), now).await {
-                    tracing::warn!(%error, "could not record a visit");
-                }
-            });
-        }
-    }
-}
 
 /// What one sweep did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -143,19 +96,4 @@ pub fn spawn_daily_sweep(state: AppState, days: u32) {
             }
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_visit_is_recorded_once_a_day() {
-        let visits = Visits::default();
-        let user = UserId(uuid::Uuid::new_v4());
-        assert!(visits.first_today(user, 100));
-        assert!(!visits.first_today(user, 100));
-        assert!(visits.first_today(user, 101));
-        assert!(visits.first_today(UserId(uuid::Uuid::new_v4()), 101));
-    }
 }

@@ -101,7 +101,7 @@ async fn same_origin_and_non_browser_requests_pass() {
 #[tokio::test]
 async fn every_json_server_function_refuses_other_content_types() {
     let app = TestApp::start(SECRET).await;
-    let json_input = app::edge::server_fn_rules()
+    let json_input = app::server_fn_rules::server_fn_rules()
         .iter()
         .filter(|rule| rule.json_input)
         .map(|rule| rule.path.trim_start_matches("/api/"));

@@ -1,9 +1,12 @@
 //! Server-only domain of the Mesh Link starter: configuration, the Mesh REST client, the token vault,
-//! the anonymous session and the listening socket. It knows nothing of Leptos views.
+//! the anonymous session, the HTTP edge around the pages, Mesh's webhooks and the listening
+//! socket. It knows nothing of Leptos.
 
 pub mod clock;
 pub mod config;
+pub mod edge;
 pub mod mesh;
 pub mod net;
 pub mod session;
 pub mod vault;
+pub mod webhooks;

@@ -22,7 +22,7 @@ pub fn summary(connection: Connection) -> ConnectionSummary {
         broker_name: connection.broker_name,
         logo_url: connection
             .logo_hash
-            .map(|hash| format!("{}/{hash}", crate::logos::LOGOS_PATH)),
+            .map(|hash| format!("{}/{hash}", server::edge::logos::LOGOS_PATH)),
         account_name: connection.account_name,
         cash: connection.cash.map(dollars),
         fund: connection.fund.map(dollars),

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::edge::EdgePolicy;
 use app::error::AppError;
 use app::model::{LinkSettings, MeshMode};
 use app::router::router;
@@ -14,6 +13,7 @@ use leptos::prelude::LeptosOptions;
 use mesh_emulator::{self as emulator, RunningEmulator, Settings as EmulatorSettings};
 use secrecy::SecretString;
 use server::config::{MeshCredentials, PublicUrl, RateLimitSettings};
+use server::edge::EdgePolicy;
 use server::mesh::{MeshClient, RetryPolicy, Timeouts};
 use server::session::SessionConfig;
 use server::vault::TokenVault;

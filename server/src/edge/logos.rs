@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::vault::TokenVault;
 use axum::Router;
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -10,7 +11,6 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
-use server::vault::TokenVault;
 
 /// The path logos are served under.
 pub const LOGOS_PATH: &str = "/logos";
@@ -47,7 +47,7 @@ async fn logo(vault: &TokenVault, hash: &str) -> Response {
     (
         [
             (CONTENT_TYPE, image_type(&image)),
-            (CACHE_CONTROL, crate::assets::IMMUTABLE),
+            (CACHE_CONTROL, super::assets::IMMUTABLE),
         ],
         image,
     )

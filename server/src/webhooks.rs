@@ -10,19 +10,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::unix_now;
+use crate::mesh::webhook::{SIGNATURE_HEADER, TransferEvent, TransferStatus, signature_matches};
+use crate::vault::{DepositStatus, TokenVault, TransferUpdate};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use secrecy::{ExposeSecret, SecretString};
-use server::clock::unix_now;
-use server::mesh::webhook::{SIGNATURE_HEADER, TransferEvent, TransferStatus, signature_matches};
-use server::vault::{DepositStatus, TokenVault, TransferUpdate};
 use tokio::sync::Notify;
 
 /// The path Mesh's dashboard is given (after the app's public URL).
-pub use server::config::emulator_settings::WEBHOOK_PATH;
+pub use crate::config::emulator_settings::WEBHOOK_PATH;
 
 /// The largest delivery accepted (Mesh's events are a few hundred bytes).
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;

@@ -1,40 +1,17 @@
-//! How the edge treats each server function. Every server function the app defines has one
-//! rule here (a test walks the registered server functions, so a new one cannot be left out):
-//! its path and whether its input is JSON are read off its type, and whether it is rate limited
-//! is said beside it.
+//! How the edge treats each of the app's server functions. Every server function has one rule
+//! here (a test walks the registered server functions, so a new one cannot be left out): its
+//! path and whether its input is JSON are read off its type, and whether it is rate limited is
+//! said beside it.
 
 use std::sync::LazyLock;
 
 use leptos::server_fn::{ContentType, Http, ServerFn};
+use server::edge::{Limit, ServerFnRule};
 
 use crate::accounts::{Disconnect, ListConnections, SaveConnection};
 use crate::connect::{CreateLinkToken, GetLinkSettings};
 use crate::deposits::{CreateDepositLinkToken, GetDepositSettings, ListTransfers, ReportTransfer};
 use crate::portfolio::{GetPortfolio, RefreshConnection};
-
-/// Whether a server function is rate limited per client address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Limit {
-    /// It calls Mesh or writes: limited per client address.
-    PerAddress,
-    /// It makes work for a day (a deposit report, asked about at Mesh until confirmed):
-    /// limited per client address per hour (`RATE_LIMIT_REPORTS_PER_HOUR`).
-    PerAddressHourly,
-    /// It only reads the session's own rows or the app's settings.
-    None,
-}
-
-/// The edge's rule for one server function.
-#[derive(Clone, Copy, Debug)]
-pub struct ServerFnRule {
-    /// Where it is served (`/api/...`).
-    pub path: &'static str,
-    /// Whether it is rate limited.
-    pub limit: Limit,
-    /// Whether its input is JSON: any other content type is refused with 415, so an HTML form
-    /// (which can send `text/plain` across sites) cannot reach it.
-    pub json_input: bool,
-}
 
 fn rule<F, Input, Output>(limit: Limit) -> ServerFnRule
 where
@@ -71,7 +48,7 @@ pub fn server_fn_rules() -> &'static [ServerFnRule] {
 
 /// The rule of the server function at `path`, if one is served there.
 pub fn rule_for(path: &str) -> Option<&'static ServerFnRule> {
-    server_fn_rules().iter().find(|rule| rule.path == path)
+    server::edge::rule_for(server_fn_rules(), path)
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
 //! Static files as the release binary serves them, from a small site in `tests/fixtures/site`
 //! (stand-ins for cargo-leptos's output, with `.br`/`.gz` beside some files).
-#![cfg(feature = "ssr")]
 
-use app::assets::{AssetNames, IMMUTABLE, REVALIDATE, respond};
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
 };
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rust_embed::Embed;
+use server::edge::assets::{AssetNames, IMMUTABLE, REVALIDATE, respond};
 
 #[derive(Embed)]
 #[folder = "tests/fixtures/site"]

@@ -1,19 +1,19 @@
-//! Headers on every response: a Content-Security-Policy (a fresh nonce per page, which Leptos
-//! puts on the hydration scripts), no MIME sniffing, no framing, a referrer policy, and HSTS
-//! when the app is served over https.
+//! Headers on every response: a Content-Security-Policy (a fresh nonce per page, which the pages
+//! put on their scripts), no MIME sniffing, no framing, a referrer policy, and HSTS when the app
+//! is served over https.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::HeaderValue;
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use axum::http::{HeaderValue, request::Parts};
 use axum::middleware::Next;
 use axum::response::Response;
-use leptos::nonce::Nonce;
-use leptos::prelude::{provide_context, use_context};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::EdgePolicy;
 
@@ -23,14 +23,24 @@ use super::EdgePolicy;
 const NON_PAGE_POLICY: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox";
 
-/// The middleware: gives the request a nonce (read by [`provide_page_nonce`] when a page
-/// renders), then sets the headers on the response.
+/// The CSP nonce of one request, in its extensions: 16 random bytes, URL-safe Base64 (as Leptos
+/// makes its own). A page being rendered puts it on its scripts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageNonce(pub Arc<str>);
+
+impl PageNonce {
+    fn new() -> Self {
+        Self(URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>()).into())
+    }
+}
+
+/// The middleware: gives the request a [`PageNonce`], then sets the headers on the response.
 pub async fn security_headers(
     State(policy): State<Arc<EdgePolicy>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let nonce = Nonce::new();
+    let nonce = PageNonce::new();
     request.extensions_mut().insert(nonce.clone());
     let mut response = next.run(request).await;
     let is_page = response
@@ -61,18 +71,9 @@ pub async fn security_headers(
     response
 }
 
-/// Provides the request's nonce to the page being rendered, so Leptos writes it on the
-/// hydration scripts. Called from the router's context function.
-pub fn provide_page_nonce() {
-    let nonce = use_context::<Parts>().and_then(|parts| parts.extensions.get::<Nonce>().cloned());
-    if let Some(nonce) = nonce {
-        provide_context(nonce);
-    }
-}
-
 /// The policy of a page: scripts only by nonce (and what they load), styles from the app and by
 /// nonce (the Link overlay's sheet carries the page's nonce), frames only from Link's origin.
-fn page_policy(policy: &EdgePolicy, nonce: &Nonce) -> String {
+fn page_policy(policy: &EdgePolicy, PageNonce(nonce): &PageNonce) -> String {
     let mut connect = String::from("'self'");
     if let Some(port) = policy.live_reload_port {
         // Whatever host the page was opened under: the script connects to that host's port.
@@ -93,7 +94,7 @@ fn page_policy(policy: &EdgePolicy, nonce: &Nonce) -> String {
 
 #[cfg(test)]
 mod tests {
-    use server::config::PublicUrl;
+    use crate::config::PublicUrl;
 
     use super::*;
 
@@ -105,7 +106,7 @@ mod tests {
             live_reload_port: Some(3001),
             rate_limit: Default::default(),
         };
-        let nonce = Nonce::from_value("abc");
+        let nonce = PageNonce("abc".into());
         let csp = page_policy(&policy, &nonce);
         assert!(csp.contains("script-src 'nonce-abc' 'strict-dynamic' 'wasm-unsafe-eval';"));
         assert!(csp.contains("style-src 'self' 'nonce-abc';"));

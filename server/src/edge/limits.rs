@@ -11,25 +11,25 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::server_fns::{Limit, ServerFnRule};
+use super::{Refusal, RefusalKind};
+use crate::config::RateLimitSettings;
 use axum::extract::ConnectInfo;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
-use server::config::RateLimitSettings;
-
-use super::server_fns::{Limit, server_fn_rules};
-
-use crate::error::{AppError, ErrorKind};
 
 /// The pages that call Mesh while they render (a portfolio: three calls), by path prefix; each
 /// is limited like a server function, with a limiter of its own.
 pub const LIMITED_PAGES: &[&str] = &["/accounts/"];
 
 /// What one limiter guards, a server function (`POST`) or a page (`GET`), and its kind of limit.
-fn limited_routes() -> impl Iterator<Item = (Method, &'static str, Limit)> {
-    server_fn_rules()
+fn limited_routes(
+    server_fns: &'static [ServerFnRule],
+) -> impl Iterator<Item = (Method, &'static str, Limit)> {
+    server_fns
         .iter()
         .filter(|rule| rule.limit != Limit::None)
         .map(|rule| (Method::POST, rule.path, rule.limit))
@@ -42,14 +42,16 @@ fn limited_routes() -> impl Iterator<Item = (Method, &'static str, Limit)> {
 
 /// One limiter per endpoint, keyed by client address.
 pub struct RateLimits {
+    routes: Vec<(Method, &'static str, Limit)>,
     limiters: Vec<DefaultKeyedRateLimiter<IpAddr>>,
     trusted_proxies: Vec<IpAddr>,
 }
 
 impl RateLimits {
-    /// A limiter per limited route under `settings`, and a task that forgets idle addresses every
-    /// minute so the table does not grow without end. Call it inside the Tokio runtime.
-    pub fn start(settings: &RateLimitSettings) -> Arc<Self> {
+    /// A limiter per limited route (the limited `server_fns` and [`LIMITED_PAGES`]) under
+    /// `settings`, and a task that forgets idle addresses every minute so the table does not
+    /// grow without end. Call it inside the Tokio runtime.
+    pub fn start(settings: &RateLimitSettings, server_fns: &'static [ServerFnRule]) -> Arc<Self> {
         let count = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         let quota = |limit| match limit {
             Limit::PerAddressHourly => Quota::per_hour(count(settings.reports_per_hour))
@@ -58,10 +60,13 @@ impl RateLimits {
                 Quota::per_minute(count(settings.per_minute)).allow_burst(count(settings.burst))
             }
         };
+        let routes: Vec<_> = limited_routes(server_fns).collect();
         let limits = Arc::new(Self {
-            limiters: limited_routes()
-                .map(|(_, _, limit)| DefaultKeyedRateLimiter::keyed(quota(limit)))
+            limiters: routes
+                .iter()
+                .map(|(_, _, limit)| DefaultKeyedRateLimiter::keyed(quota(*limit)))
                 .collect(),
+            routes,
             trusted_proxies: settings.trusted_proxies.clone(),
         });
         let weak = Arc::downgrade(&limits);
@@ -131,11 +136,11 @@ fn forwarded_address(entry: &str) -> Option<IpAddr> {
 pub fn rate_limit<B>(limits: &RateLimits, request: &Request<B>) -> Result<(), Response> {
     let (method, path) = (request.method(), request.uri().path());
     let page = matches!(*method, Method::GET | Method::HEAD);
-    let Some(endpoint) = limited_routes().position(|(limited, route, _)| {
+    let Some(endpoint) = limits.routes.iter().position(|(limited, route, _)| {
         if page {
             limited == Method::GET && path.starts_with(route)
         } else {
-            limited == method && path == route
+            limited == method && path == *route
         }
     }) else {
         return Ok(());
@@ -164,11 +169,7 @@ fn too_many(retry_after_seconds: u64, page: bool) -> Response {
     let mut response = if page {
         (StatusCode::TOO_MANY_REQUESTS, message).into_response()
     } else {
-        let error = AppError {
-            kind: ErrorKind::RateLimited,
-            message,
-        };
-        (StatusCode::TOO_MANY_REQUESTS, axum::Json(error)).into_response()
+        Refusal::new(RefusalKind::RateLimited, message).into_response()
     };
     response
         .headers_mut()
@@ -182,6 +183,7 @@ mod tests {
 
     fn limits(trusted: &[&str]) -> RateLimits {
         RateLimits {
+            routes: Vec::new(),
             limiters: Vec::new(),
             trusted_proxies: trusted.iter().map(|a| a.parse().unwrap()).collect(),
         }

@@ -7,12 +7,12 @@
 //! without the visitor's browser. A route that another server calls and that proves itself by
 //! a signature (a webhook) must be mounted outside this layer.
 
-use super::EdgePolicy;
-use super::server_fns::rule_for;
-use crate::error::{AppError, ErrorKind};
 use axum::http::header::{CONTENT_TYPE, ORIGIN};
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::http::{HeaderMap, Method, Request};
 use axum::response::{IntoResponse, Response};
+
+use super::server_fns::{ServerFnRule, rule_for};
+use super::{EdgePolicy, Refusal, RefusalKind};
 
 /// The check (installed with `ValidateRequestHeaderLayer::custom`, which calls no clone of the
 /// service behind it): refuses a cross-site state-changing request with 403, and a JSON server
@@ -22,7 +22,11 @@ use axum::response::{IntoResponse, Response};
     clippy::result_large_err,
     reason = "`ValidateRequest` checks return the refusal itself; it is built only on refusal"
 )]
-pub fn refuse_cross_site<B>(policy: &EdgePolicy, request: &Request<B>) -> Result<(), Response> {
+pub fn refuse_cross_site<B>(
+    policy: &EdgePolicy,
+    server_fns: &[ServerFnRule],
+    request: &Request<B>,
+) -> Result<(), Response> {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -31,14 +35,14 @@ pub fn refuse_cross_site<B>(policy: &EdgePolicy, request: &Request<B>) -> Result
     }
     if !is_same_origin(request.headers(), policy.public_url.origins()) {
         return Err(refusal(
-            ErrorKind::Forbidden,
+            RefusalKind::Forbidden,
             "This request came from another site, so it was refused. Open the app at its own address and try again.",
         ));
     }
-    let json_input = rule_for(request.uri().path()).is_some_and(|rule| rule.json_input);
+    let json_input = rule_for(server_fns, request.uri().path()).is_some_and(|rule| rule.json_input);
     if json_input && !is_json(request.headers()) {
         return Err(refusal(
-            ErrorKind::UnsupportedMediaType,
+            RefusalKind::UnsupportedMediaType,
             "This endpoint reads JSON: send the request with content-type: application/json.",
         ));
     }
@@ -66,13 +70,8 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-fn refusal(kind: ErrorKind, message: &str) -> Response {
-    let status = StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let error = AppError {
-        kind,
-        message: message.into(),
-    };
-    (status, axum::Json(error)).into_response()
+fn refusal(kind: RefusalKind, message: &str) -> Response {
+    Refusal::new(kind, message).into_response()
 }
 
 #[cfg(test)]
