@@ -4,8 +4,9 @@ import { accounts, connectBroker, expect, test, waitForHydration } from "./helpe
 // whole site from memory: versioned names, precompressed answers and the right caching.
 test.skip(!process.env.E2E_APP_BINARY, "runs against the release binary: scripts/test.sh --release");
 
-/** The first load of `/` as served, in bytes, when pinned. */
-const FIRST_LOAD = 166_000;
+/** The first load of `/` as served, in bytes, when pinned. 166,000 until the Link client became
+ *  a crate of its own and the islands shared one launcher, which cost 1.4 KB (see the README). */
+const FIRST_LOAD = 167_000;
 
 test("the lone release binary serves a versioned, compressed, cached site and the whole flow", async ({
   page,
