@@ -189,3 +189,34 @@ pub(crate) mod ssr {
         AppError::new(kind, message)
     }
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use server::edge::{Refusal, RefusalKind};
+
+    use super::{AppError, ErrorKind};
+
+    #[test]
+    fn the_edge_refusals_read_as_app_errors_with_the_same_status() {
+        for (refusal, kind) in [
+            (RefusalKind::Forbidden, ErrorKind::Forbidden),
+            (
+                RefusalKind::UnsupportedMediaType,
+                ErrorKind::UnsupportedMediaType,
+            ),
+            (RefusalKind::RateLimited, ErrorKind::RateLimited),
+            (RefusalKind::TooLarge, ErrorKind::TooLarge),
+        ] {
+            let json = serde_json::to_string(&Refusal::new(refusal, "Why.")).unwrap();
+            let error: AppError = serde_json::from_str(&json).unwrap();
+            assert_eq!(
+                error,
+                AppError {
+                    kind,
+                    message: "Why.".into()
+                }
+            );
+            assert_eq!(refusal.status().as_u16(), kind.status());
+        }
+    }
+}
