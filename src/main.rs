@@ -120,7 +120,7 @@ async fn run() -> Result<(), String> {
     };
     app::retention::spawn_daily_sweep(state.clone(), config.retention_days);
     let refresher = app::portfolio::tokens::spawn_token_refresher(state.clone());
-    app::deposits::reconcile::spawn_reconciler(state.clone());
+    server::deposits::reconcile::spawn_reconciler(state.mesh.clone(), state.vault.clone());
     let app = router(state, session, edge, options);
     let listener = server::net::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")

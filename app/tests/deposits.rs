@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use app::deposits::reconcile::{Round, reconcile_once};
 use app::model::TransferLine;
 use common::{SECRET, TestApp, TestUser, app_error};
 use serde_json::{Value, json};
+use server::deposits::reconcile::{Round, reconcile_once};
 
 /// Opens a deposit of $25 of the first asset (USDC on Ethereum) through the emulated Link as
 /// `user`, and returns the `transferFinished` payload Link posts.
@@ -206,7 +206,7 @@ async fn a_user_has_at_most_five_reports_waiting_for_mesh() {
 /// (a question soon after the report, then less and less often, at most an hour apart).
 #[tokio::test]
 async fn a_report_mesh_never_confirms_costs_few_mesh_calls_over_its_day() {
-    use app::deposits::reconcile::SCHEDULE;
+    use server::deposits::reconcile::SCHEDULE;
     let app = TestApp::start(SECRET).await;
     let user = app.new_user().await;
     let payload = deposit(&app, &user, "robinhood").await;

@@ -137,7 +137,7 @@ async fn unsigned_wrongly_signed_altered_stale_or_oversized_deliveries_are_refus
     .to_string();
     assert_eq!(app.deliver_signed(&stale).await, 401, "an hour-old attempt");
 
-    let padding = "x".repeat(server::webhooks::MAX_WEBHOOK_BYTES);
+    let padding = "x".repeat(server::deposits::webhooks::MAX_WEBHOOK_BYTES);
     let huge = json!({"EventId": "e", "TransferId": "t", "TransferStatus": "pending",
                       "Padding": padding})
     .to_string();
@@ -225,7 +225,7 @@ async fn fifty_concurrent_deliveries_are_all_answered_and_stored() {
 #[tokio::test]
 async fn without_a_secret_there_is_no_webhook_route() {
     let app = TestApp::start(SECRET).await;
-    let routes = server::webhooks::webhook_routes::<()>(None, app.vault.clone());
+    let routes = server::deposits::webhooks::webhook_routes::<()>(None, app.vault.clone());
     let response = routes
         .oneshot(
             Request::post("/webhooks/mesh")

@@ -4,9 +4,9 @@
 
 pub mod clock;
 pub mod config;
+pub mod deposits;
 pub mod edge;
 pub mod mesh;
 pub mod net;
 pub mod session;
 pub mod vault;
-pub mod webhooks;

@@ -1,10 +1,8 @@
 //! Feature: deposits through Link. The user picks an asset and an amount; a link token with
 //! `transferOptions` opens Link on this app's receiving addresses; Link's `transferFinished`
 //! is recorded as *reported by the browser*, a hint only; Mesh's signed webhooks
-//! (`server::webhooks`) and, without them, polling ([`reconcile`]) decide the final state.
+//! (`server::deposits::webhooks`) and, without them, polling (`server::deposits::reconcile`) decide the final state.
 
-#[cfg(feature = "ssr")]
-pub mod reconcile;
 #[cfg(feature = "ssr")]
 mod ssr;
 mod view;

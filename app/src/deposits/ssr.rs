@@ -9,11 +9,11 @@ use server::clock::unix_now;
 use server::mesh::{Amount, LinkTokenRequest, ToAddress, TransferOptions};
 use server::vault::{DepositStatus, StoredTransfer, TransferUpdate};
 
-use super::reconcile::SCHEDULE;
 use crate::error::{AppError, ErrorKind};
 use crate::model::TransferLine;
 use crate::state::AppState;
 use mesh_link::TransferFinishedPayload;
+use server::deposits::reconcile::SCHEDULE;
 
 /// The smallest and largest deposit accepted, in US dollars.
 const MIN_DEPOSIT_USD: u32 = 1;

@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use server::clock::unix_now;
-use server::mesh::{ManagedTransfer, MeshClient};
-use server::vault::{CheckSchedule, DepositStatus, TokenVault, TransferUpdate};
+use std::sync::Arc;
 
-use crate::state::AppState;
+use crate::clock::unix_now;
+use crate::mesh::{ManagedTransfer, MeshClient};
+use crate::vault::{CheckSchedule, DepositStatus, TokenVault, TransferUpdate};
 
 /// How often each instance looks for transfers due to be asked about.
 pub const TICK: Duration = Duration::from_secs(2);
@@ -30,13 +30,13 @@ pub const SCHEDULE: CheckSchedule = CheckSchedule {
 const PER_ROUND: i64 = 50;
 
 /// Starts the polling task. Call it inside the Tokio runtime.
-pub fn spawn_reconciler(state: AppState) {
+pub fn spawn_reconciler(mesh: MeshClient, vault: Arc<TokenVault>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            reconcile_once(&state.mesh, &state.vault).await;
+            reconcile_once(&mesh, &vault).await;
         }
     });
 }

@@ -144,7 +144,7 @@ pub fn wrap(pages: Router, with: Surroundings) -> Router {
     );
     // Routes that another server or the load balancer calls: outside the browser checks.
     health_routes(vault.clone())
-        .merge(crate::webhooks::webhook_routes(
+        .merge(crate::deposits::webhooks::webhook_routes(
             webhook_secret,
             vault.clone(),
         ))
