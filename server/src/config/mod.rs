@@ -2,20 +2,28 @@
 //! sentence that names the variable and the fix; secret values are never echoed.
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use secrecy::{ExposeSecret, SecretBox, SecretString};
+use secrecy::SecretString;
 use url::Url;
 
 mod deposits;
+mod edge_settings;
 pub mod emulator_settings;
+mod error;
+mod keys;
+mod vars;
 
 use crate::vault::{Backend, TOKEN_KEY_LEN};
 pub use deposits::{DepositAddress, EMULATED_DEPOSIT_ADDRESSES, parse_deposit_addresses};
+pub(crate) use edge_settings::local_spellings;
+pub use edge_settings::{PublicUrl, RateLimitSettings};
 pub use emulator_settings::{EmulatorSettings, EmulatorWebhook, emulator_base_url};
+pub use error::ConfigError;
+pub use keys::KeyMaterial;
+use keys::{create_private_dir, decode_key, load_key};
+pub use vars::{ProcessEnv, VarSource};
+pub(crate) use vars::{parse_addr, parse_http_url, positive_count};
 
 /// Mesh's production API host.
 pub const PRODUCTION_API_URL: &str = "https://integration-api.meshconnect.com";
@@ -80,22 +88,6 @@ impl fmt::Debug for MeshCredentials {
     }
 }
 
-/// A symmetric key read from the environment or generated into `DATA_DIR`.
-pub struct KeyMaterial(SecretBox<Vec<u8>>);
-
-impl KeyMaterial {
-    /// The raw key bytes.
-    pub fn bytes(&self) -> &[u8] {
-        self.0.expose_secret()
-    }
-}
-
-impl fmt::Debug for KeyMaterial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("KeyMaterial([redacted])")
-    }
-}
-
 /// The validated configuration of the app.
 #[derive(Debug)]
 pub struct Config {
@@ -139,259 +131,6 @@ pub struct Config {
     pub deposit_addresses: Vec<DepositAddress>,
     /// True when the addresses are the emulator's stand-ins (emulator mode, none configured).
     pub deposit_addresses_emulated: bool,
-}
-
-/// Per-client-address limits (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`,
-/// `RATE_LIMIT_REPORTS_PER_HOUR`, `TRUSTED_PROXIES`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RateLimitSettings {
-    /// Requests per minute per client address and endpoint, once the burst is spent.
-    pub per_minute: u32,
-    /// Requests a client address may make at once.
-    pub burst: u32,
-    /// Deposit reports per hour per client address, after a burst of
-    /// [`Self::REPORTS_BURST`]: each costs Mesh calls for a day.
-    pub reports_per_hour: u32,
-    /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
-    pub trusted_proxies: Vec<IpAddr>,
-}
-
-impl Default for RateLimitSettings {
-    /// 10 at once, then one every 2 seconds: far above what a person clicking does, far below
-    /// what spends a Mesh quota.
-    fn default() -> Self {
-        Self {
-            per_minute: 30,
-            burst: 10,
-            reports_per_hour: 12,
-            trusted_proxies: Vec::new(),
-        }
-    }
-}
-
-impl RateLimitSettings {
-    /// Deposit reports a client address may make at once.
-    pub const REPORTS_BURST: u32 = 5;
-
-    fn load(env: &impl VarSource) -> Result<Self, ConfigError> {
-        let defaults = Self::default();
-        let trusted_proxies = env
-            .var("TRUSTED_PROXIES")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|entry| !entry.is_empty())
-            .map(|entry| {
-                entry
-                    .parse()
-                    .map_err(|_| ConfigError::InvalidProxy(entry.to_string()))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self {
-            per_minute: positive_count(env, "RATE_LIMIT_PER_MINUTE", defaults.per_minute)?,
-            burst: positive_count(env, "RATE_LIMIT_BURST", defaults.burst)?,
-            reports_per_hour: positive_count(
-                env,
-                "RATE_LIMIT_REPORTS_PER_HOUR",
-                defaults.reports_per_hour,
-            )?,
-            trusted_proxies,
-        })
-    }
-}
-
-/// The app's public address: the only origins allowed to change state from a browser.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublicUrl {
-    origins: Vec<String>,
-}
-
-impl PublicUrl {
-    /// The origin of `PUBLIC_URL`, or (outside production, where it is required) the listening
-    /// address under both spellings people type: `127.0.0.1` and `localhost`.
-    fn load(
-        env: &impl VarSource,
-        mesh_env: MeshEnvironment,
-        app_origin: &str,
-    ) -> Result<Self, ConfigError> {
-        let origins = match env.var("PUBLIC_URL") {
-            Some(value) => vec![
-                parse_http_url("PUBLIC_URL", &value)?
-                    .origin()
-                    .ascii_serialization(),
-            ],
-            None if mesh_env == MeshEnvironment::Production => {
-                return Err(ConfigError::PublicUrlRequired);
-            }
-            None => local_spellings(app_origin),
-        };
-        Ok(Self { origins })
-    }
-
-    /// These exact origins (`scheme://host[:port]`); for tests and tools.
-    pub fn from_origins(origins: Vec<String>) -> Self {
-        Self { origins }
-    }
-
-    /// The origins a browser's `Origin` header may name.
-    pub fn origins(&self) -> &[String] {
-        &self.origins
-    }
-
-    /// True when the app is served over https (so cookies are `Secure` and HSTS is sent).
-    pub fn is_https(&self) -> bool {
-        self.origins
-            .iter()
-            .all(|origin| origin.starts_with("https://"))
-    }
-}
-
-/// `origin`, plus its `localhost` spelling when it is served on 127.0.0.1 (or on every address),
-/// since people type either into the address bar.
-pub(crate) fn local_spellings(origin: &str) -> Vec<String> {
-    let mut origins = vec![origin.to_string()];
-    for host in ["http://127.0.0.1", "http://0.0.0.0"] {
-        if let Some(port) = origin.strip_prefix(host) {
-            origins = vec![
-                format!("http://127.0.0.1{port}"),
-                format!("http://localhost{port}"),
-            ];
-        }
-    }
-    origins
-}
-
-/// Why the configuration was refused. Each message names the variable and the fix.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    /// One of the two Mesh keys is set without the other.
-    #[error(
-        "{set} is set but {missing} is not: set both (from the Mesh dashboard, Account > API keys) or neither to use the offline emulator"
-    )]
-    HalfAKeyPair {
-        /// The variable that is set.
-        set: &'static str,
-        /// The variable that is missing.
-        missing: &'static str,
-    },
-    /// `MESH_ENV` has an unknown value.
-    #[error("MESH_ENV must be emulator, sandbox or production, not \"{0}\"")]
-    UnknownMeshEnv(String),
-    /// Sandbox or production without keys.
-    #[error(
-        "MESH_ENV={0} needs MESH_CLIENT_ID and MESH_CLIENT_SECRET: copy them from the Mesh dashboard, or unset MESH_ENV to use the offline emulator"
-    )]
-    KeysRequired(MeshEnvironment),
-    /// A URL variable that does not parse or is not http(s).
-    #[error("{var} must be an http:// or https:// URL (got \"{value}\")")]
-    InvalidUrl {
-        /// The variable.
-        var: &'static str,
-        /// Its value (never a secret).
-        value: String,
-    },
-    /// A socket address variable that does not parse.
-    #[error("{var} must be an address like 127.0.0.1:3100 (got \"{value}\")")]
-    InvalidAddr {
-        /// The variable.
-        var: &'static str,
-        /// Its value.
-        value: String,
-    },
-    /// A key that is not base64 of the right length. The value is never shown.
-    #[error(
-        "{var} must be standard base64 of {len} random bytes: generate one with `openssl rand -base64 {len}`"
-    )]
-    InvalidKey {
-        /// The variable.
-        var: &'static str,
-        /// The expected key length in bytes.
-        len: usize,
-    },
-    /// Production mode without an explicit key.
-    #[error(
-        "{var} is required when MESH_ENV=production, so every instance shares it: generate one with `openssl rand -base64 {len}`"
-    )]
-    KeyRequiredInProduction {
-        /// The variable.
-        var: &'static str,
-        /// The expected key length in bytes.
-        len: usize,
-    },
-    /// `DATABASE_URL` names another database.
-    #[error(
-        "DATABASE_URL must be a sqlite: or postgres:// URL (got a {0}: URL): unset it to use SQLite under DATA_DIR"
-    )]
-    UnsupportedDatabase(String),
-    /// `DATABASE_MAX_CONNECTIONS` is not a number in range.
-    #[error(
-        "DATABASE_MAX_CONNECTIONS must be a whole number from 1 to {MAX_DATABASE_CONNECTIONS} (got \"{0}\"); keep instances × this under the database's own limit"
-    )]
-    InvalidPoolSize(String),
-    /// Emulator mode in a build made without the emulator.
-    #[error(
-        "MESH_ENV=emulator (the default without Mesh keys) needs the Mesh emulator, which this build leaves out: set MESH_CLIENT_ID and MESH_CLIENT_SECRET from the Mesh dashboard, or build with the default features"
-    )]
-    EmulatorNotBuilt,
-    /// A count that is not a whole number above zero.
-    #[error("{var} must be a whole number above 0 (got \"{value}\")")]
-    InvalidCount {
-        /// The variable.
-        var: &'static str,
-        /// Its value.
-        value: String,
-    },
-    /// A `TRUSTED_PROXIES` entry that is not an IP address.
-    #[error(
-        "TRUSTED_PROXIES must list IP addresses separated by commas, like 10.0.0.2,10.0.0.3 (\"{0}\" is not one)"
-    )]
-    InvalidProxy(String),
-    /// Production without the public address.
-    #[error(
-        "PUBLIC_URL is required when MESH_ENV=production: set it to the https:// address users open (for example https://app.example.com), so requests from other sites can be refused"
-    )]
-    PublicUrlRequired,
-    /// `DEPOSIT_ADDRESSES` entries that cannot be used, one sentence each.
-    #[error(
-        "DEPOSIT_ADDRESSES has entries that cannot be used:\n  - {}",
-        .0.join("\n  - ")
-    )]
-    DepositAddresses(Vec<String>),
-    /// A variable that must not be empty.
-    #[error("{0} must not be empty")]
-    Empty(&'static str),
-    /// The data folder or a key file in it cannot be used.
-    #[error("DATA_DIR \"{path}\" cannot be used ({reason}): point DATA_DIR at a writable folder")]
-    DataDir {
-        /// The folder or file.
-        path: String,
-        /// The I/O error, in words.
-        reason: String,
-    },
-}
-
-/// Reads environment variables; tests pass a map instead of the process environment.
-pub trait VarSource {
-    /// The value of `name`, if set and not blank.
-    fn var(&self, name: &str) -> Option<String>;
-}
-
-/// The process environment (after `.env` has been loaded into it).
-pub struct ProcessEnv;
-
-impl VarSource for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-    }
-}
-
-impl<const N: usize> VarSource for [(&str, &str); N] {
-    fn var(&self, name: &str) -> Option<String> {
-        self.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-            .filter(|v| !v.trim().is_empty())
-    }
 }
 
 impl Config {
@@ -556,119 +295,14 @@ impl Config {
     }
 }
 
-/// Parses an http(s) URL from a variable.
-pub(crate) fn parse_http_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
-    let invalid = || ConfigError::InvalidUrl {
-        var,
-        value: value.to_string(),
-    };
-    let url = Url::parse(value.trim()).map_err(|_| invalid())?;
-    match url.scheme() {
-        "http" | "https" if url.host().is_some() => Ok(url),
-        _ => Err(invalid()),
-    }
-}
-
-/// A whole number above zero from `var`, or `default` when it is unset.
-pub(crate) fn positive_count<T>(
-    env: &impl VarSource,
-    var: &'static str,
-    default: T,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + From<u8>,
-{
-    match env.var(var) {
-        Some(value) => value
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| *n > T::from(0))
-            .ok_or(ConfigError::InvalidCount { var, value }),
-        None => Ok(default),
-    }
-}
-
-/// Parses a socket address from a variable.
-pub(crate) fn parse_addr(var: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
-    value.trim().parse().map_err(|_| ConfigError::InvalidAddr {
-        var,
-        value: value.to_string(),
-    })
-}
-
-/// Reads a base64 key from `var`; outside production a missing key is generated once into
-/// `data_dir/<var lowercased>` (mode 0600) and reused, so sessions and tokens survive restarts.
-fn load_key(
-    env: &impl VarSource,
-    mesh_env: MeshEnvironment,
-    data_dir: &Path,
-    var: &'static str,
-    len: usize,
-) -> Result<KeyMaterial, ConfigError> {
-    if let Some(value) = env.var(var) {
-        return decode_key(&value, var, len);
-    }
-    if mesh_env == MeshEnvironment::Production {
-        return Err(ConfigError::KeyRequiredInProduction { var, len });
-    }
-    let path = data_dir.join(var.to_lowercase());
-    let data_dir_error = |path: &Path, err: std::io::Error| ConfigError::DataDir {
-        path: path.display().to_string(),
-        reason: err.to_string(),
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(stored) => decode_key(&stored, var, len),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            create_private_dir(data_dir).map_err(|e| data_dir_error(data_dir, e))?;
-            let mut bytes = vec![0u8; len];
-            rand::fill(bytes.as_mut_slice());
-            write_private_file(&path, BASE64.encode(&bytes).as_bytes())
-                .map_err(|e| data_dir_error(&path, e))?;
-            Ok(KeyMaterial(SecretBox::new(Box::new(bytes))))
-        }
-        Err(err) => Err(data_dir_error(&path, err)),
-    }
-}
-
-fn decode_key(value: &str, var: &'static str, len: usize) -> Result<KeyMaterial, ConfigError> {
-    match BASE64.decode(value.trim()) {
-        Ok(bytes) if bytes.len() == len => Ok(KeyMaterial(SecretBox::new(Box::new(bytes)))),
-        _ => Err(ConfigError::InvalidKey { var, len }),
-    }
-}
-
-/// Creates `dir` (and its parents) readable by its owner only, if missing: it holds the keys
-/// and the default database.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-/// Creates `path` readable by its owner only; fails if it already exists, so a key is never
-/// overwritten.
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     const APP: &str = "http://127.0.0.1:3000";
