@@ -1,0 +1,97 @@
+//! Key rotation: every row re-encrypted under the current `TOKEN_KEY`.
+
+use std::fmt;
+
+use super::crypto::{CryptoError, RowIdentity};
+use super::queries::{SealedPair, SealedTokens, postgres, sqlite};
+use super::{Store, TokenVault, VaultError};
+
+/// What [`TokenVault::rotate_key`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RotationReport {
+    /// Rows re-encrypted under the current key.
+    pub rotated: u64,
+    /// Rows sealed under a key this server does not have (set it in `TOKEN_KEY_PREVIOUS`).
+    pub unreadable: u64,
+}
+
+impl fmt::Display for RotationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} connections re-encrypted under the current TOKEN_KEY, {} sealed under a key not in TOKEN_KEY or TOKEN_KEY_PREVIOUS",
+            self.rotated, self.unreadable
+        )
+    }
+}
+
+impl TokenVault {
+    /// Re-encrypts every row not sealed under the current key with the current key, row by row
+    /// (a save meanwhile is left as written), and counts what it did. Rows sealed under a key
+    /// this server does not have are counted and left.
+    pub async fn rotate_key(&self) -> Result<RotationReport, VaultError> {
+        const BATCH: i64 = 200;
+        let key_id = self.cipher.key_id();
+        let mut report = RotationReport::default();
+        let mut after = String::new();
+        loop {
+            let batch = match &self.store {
+                Store::Sqlite { readers, .. } => {
+                    sqlite::sealed_under_other_keys(readers, key_id, &after, BATCH).await?
+                }
+                Store::Postgres(pool) => {
+                    postgres::sealed_under_other_keys(pool, key_id, &after, BATCH).await?
+                }
+            };
+            let Some(last) = batch.last() else {
+                return Ok(report);
+            };
+            after = last.id.clone();
+            for row in batch {
+                let tokens = match self.reseal(&row) {
+                    Ok(tokens) => tokens,
+                    Err(error) => {
+                        tracing::warn!(id = row.id, %error, "a row could not be re-encrypted");
+                        report.unreadable += 1;
+                        continue;
+                    }
+                };
+                // A rare write: on SQLite it waits for the writer's lock under `busy_timeout`.
+                let done = match &self.store {
+                    Store::Sqlite { readers, .. } => {
+                        sqlite::reseal(readers, &row.id, &row.key_id, key_id, tokens).await?
+                    }
+                    Store::Postgres(pool) => {
+                        postgres::reseal(pool, &row.id, &row.key_id, key_id, tokens).await?
+                    }
+                };
+                if done {
+                    report.rotated += 1;
+                }
+            }
+        }
+    }
+
+    /// `row`'s tokens opened with their key and sealed again with the current one.
+    fn reseal(&self, row: &SealedTokens) -> Result<SealedPair, CryptoError> {
+        let identity = |field| RowIdentity {
+            user_id: &row.user_id,
+            broker_type: &row.broker_type,
+            account_id: &row.account_id,
+            field,
+        };
+        let again = |sealed: &Option<Vec<u8>>, field| {
+            sealed
+                .as_ref()
+                .map(|sealed| {
+                    let token = self.cipher.open(&row.key_id, sealed, identity(field))?;
+                    Ok(self.cipher.seal(&token, identity(field)))
+                })
+                .transpose()
+        };
+        Ok((
+            again(&row.access_token, "access")?,
+            again(&row.refresh_token, "refresh")?,
+        ))
+    }
+}
