@@ -118,8 +118,12 @@ async fn run() -> Result<(), String> {
         live_reload_port: std::env::var_os("LEPTOS_WATCH")
             .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),
     };
-    app::retention::spawn_daily_sweep(state.clone(), config.retention_days);
-    let refresher = app::portfolio::tokens::spawn_token_refresher(state.clone());
+    server::retention::spawn_daily_sweep(
+        state.mesh.clone(),
+        state.vault.clone(),
+        config.retention_days,
+    );
+    let refresher = server::tokens::spawn_token_refresher(state.mesh.clone(), state.vault.clone());
     server::deposits::reconcile::spawn_reconciler(state.mesh.clone(), state.vault.clone());
     let app = router(state, session, edge, options);
     let listener = server::net::bind(addr).await.map_err(|e| {

@@ -113,7 +113,9 @@ impl FromServerFnError for AppError {
 /// Server-side conversion of Mesh failures into sentences; the details go to the log only.
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
+    use server::accounts::DisconnectError;
     use server::mesh::MeshError;
+    use server::tokens::TokenError;
     use server::vault::VaultError;
 
     use super::{AppError, ErrorKind};
@@ -130,6 +132,64 @@ pub(crate) mod ssr {
     }
 
     /// A POST from an HTML form (it accepts HTML, where the page's code asks for JSON).
+    /// The sentence for each reason a connection was kept instead of disconnected.
+    impl From<DisconnectError> for AppError {
+        fn from(error: DisconnectError) -> Self {
+            match error {
+                DisconnectError::Vault { action, source } => vault_failure(action, source),
+                DisconnectError::RenewedMeanwhile => AppError::invalid(
+                    "This account was connected again or renewed while it was being disconnected, so it is still connected with its new sign-in. Disconnect it again to remove it.",
+                ),
+                DisconnectError::Refused(error) => {
+                    let refusal = from_mesh("revoke a connection", error);
+                    AppError::new(
+                        refusal.kind,
+                        format!("{} The account is still connected.", refusal.message),
+                    )
+                }
+                DisconnectError::CannotRenew => AppError::new(
+                    ErrorKind::MeshRefused,
+                    "Mesh could not renew this account's expired sign-in to revoke it. The account is still connected; please try again shortly.",
+                ),
+            }
+        }
+    }
+
+    /// The sentence for each reason a stored connection cannot be used.
+    impl From<TokenError> for AppError {
+        fn from(error: TokenError) -> Self {
+            let (kind, message) = match error {
+                TokenError::Vault { action, source } => return vault_failure(action, source),
+                TokenError::Mesh { action, source } => return from_mesh(action, source),
+                TokenError::NotFound => (
+                    ErrorKind::NotFound,
+                    "That connection does not exist (it may have been disconnected).",
+                ),
+                TokenError::DisconnectedMeanwhile => (
+                    ErrorKind::NotFound,
+                    "That connection was disconnected while its sign-in was being finished.",
+                ),
+                TokenError::NeedsReconnect => (
+                    ErrorKind::NeedsReconnect,
+                    "The broker's sign-in for this account has expired. Reconnect this account.",
+                ),
+                TokenError::AwaitingBroker => (
+                    ErrorKind::NeedsReconnect,
+                    "This account is waiting for the broker to finish signing in. Press Refresh to check again; if it stays, reconnect this account.",
+                ),
+                TokenError::RenewalFailed => (
+                    ErrorKind::MeshRefused,
+                    "Mesh could not renew this account's sign-in just now. Please try again shortly.",
+                ),
+                TokenError::RenewalBusy => (
+                    ErrorKind::MeshRefused,
+                    "This account's sign-in could not be renewed. Please try again shortly.",
+                ),
+            };
+            AppError::new(kind, message)
+        }
+    }
+
     pub fn is_form_post() -> bool {
         leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
             parts.method == axum::http::Method::POST

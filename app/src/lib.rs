@@ -15,8 +15,6 @@ pub mod model;
 pub mod panel;
 pub mod portfolio;
 #[cfg(feature = "ssr")]
-pub mod retention;
-#[cfg(feature = "ssr")]
 pub mod router;
 #[cfg(feature = "ssr")]
 pub mod server_fn_rules;

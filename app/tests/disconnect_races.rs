@@ -8,10 +8,10 @@ mod common;
 use std::time::Duration;
 
 use app::model::ConnectionSummary;
-use app::portfolio::tokens::{LEASE, refresh_due, refresh_leased};
 use common::{TestApp, TestUser, app_error, mesh_calls_to, on_each_backend};
 use serde_json::json;
 use server::clock::unix_now;
+use server::tokens::{LEASE, refresh_due, refresh_leased};
 
 const ACCOUNT: &str = "/api/v1/account";
 

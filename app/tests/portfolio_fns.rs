@@ -10,15 +10,13 @@ use std::time::Duration;
 
 use app::error::ErrorKind;
 use app::model::{ConnectionSummary, Portfolio};
-use app::portfolio::tokens::{
-    LEASE, Outcome, REFRESH_MARGIN, RefreshReport, refresh_due, refresh_leased,
-};
 use common::{SECRET, TestApp, TestUser, app_error, payload_from_emulated_link};
 use secrecy::SecretString;
 use serde_json::json;
 use server::clock::unix_now;
 use server::config::MeshCredentials;
 use server::mesh::{LinkTokenRequest, MeshClient};
+use server::tokens::{LEASE, Outcome, REFRESH_MARGIN, RefreshReport, refresh_due, refresh_leased};
 use server::vault::{BrokerInfo, BrokerTokens, ConnectedAccounts, NewAccount, TokenVault};
 
 /// Connects `broker` through the emulated Link and saves it for `user`.

@@ -4,9 +4,9 @@
 
 mod common;
 
-use app::retention::{SweepReport, sweep};
 use common::{SECRET, TestApp};
 use serde_json::json;
+use server::retention::{SweepReport, sweep};
 
 fn save_body(account_id: &str) -> String {
     json!({ "payload": { "accessToken": {

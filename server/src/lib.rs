@@ -1,12 +1,15 @@
-//! Server-only domain of the Mesh Link starter: configuration, the Mesh REST client, the token vault,
-//! the anonymous session, the HTTP edge around the pages, Mesh's webhooks and the listening
-//! socket. It knows nothing of Leptos.
+//! Everything the Mesh Link starter's server does that is not a page: configuration, the
+//! session, the Mesh client, the token vault, the services (disconnecting, the token lifecycle,
+//! deposits, retention) and the HTTP edge around the pages. It knows nothing of Leptos.
 
+pub mod accounts;
 pub mod clock;
 pub mod config;
 pub mod deposits;
 pub mod edge;
 pub mod mesh;
 pub mod net;
+pub mod retention;
 pub mod session;
+pub mod tokens;
 pub mod vault;

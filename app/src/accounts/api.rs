@@ -55,7 +55,7 @@ pub async fn disconnect(id: String) -> Result<(), AppError> {
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(AppError::invalid("id must be a connection id."));
     }
-    if super::ssr::revoke_and_delete(&state.mesh, &state.vault, &user, &id).await? {
+    if server::accounts::revoke_and_delete(&state.mesh, &state.vault, &user, &id).await? {
         Ok(())
     } else {
         Err(AppError::new(

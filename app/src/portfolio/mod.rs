@@ -1,12 +1,10 @@
 //! Feature: what a connected account holds. `get_portfolio` (`/api/portfolio`) reads balances, holdings and recent
 //! history from Mesh with the stored token and formats them on the server; `refresh_connection`
 //! renews the account's sign-in. Tokens never leave the server; expired ones are refreshed
-//! (see [`tokens`]).
+//! (see `server::tokens`).
 
 #[cfg(feature = "ssr")]
 mod read;
-#[cfg(feature = "ssr")]
-pub mod tokens;
 mod view;
 
 use leptos::prelude::*;
@@ -54,7 +52,7 @@ pub async fn refresh_connection(id: String) -> Result<String, AppError> {
         // Nothing to renew (the broker's tokens do not expire): reading again is the refresh.
         return Ok(page_url(&id));
     }
-    tokens::refresh_now(&state, &user, &id).await?;
+    server::tokens::refresh_now(&state.mesh, &state.vault, &user, &id).await?;
     let next = if connection.is_pending() {
         "/".to_string()
     } else {

@@ -3,8 +3,8 @@
 use rust_decimal::Decimal;
 use server::clock::unix_now;
 use server::mesh::{Amount, Balances, Holdings, Order, Position, Transfer};
+use server::tokens::with_access_token;
 
-use super::tokens::with_access_token;
 use crate::error::AppError;
 use crate::format::{day, minute, money, quantity};
 use crate::model::{BalanceLine, HistoryLine, HoldingLine, Portfolio};
@@ -17,16 +17,17 @@ const HISTORY_COUNT: u32 = 10;
 
 /// Balances, holdings and history of the user's connection `id`.
 pub async fn portfolio(state: &AppState, user: &str, id: &str) -> Result<Portfolio, AppError> {
-    let mesh = &state.mesh;
-    let (connection, holdings) = with_access_token(state, user, id, |token, broker| async move {
-        mesh.holdings(&token, &broker).await
-    })
-    .await?;
+    let (mesh, vault) = (&state.mesh, &*state.vault);
+    let (connection, holdings) =
+        with_access_token(mesh, vault, user, id, |token, broker| async move {
+            mesh.holdings(&token, &broker).await
+        })
+        .await?;
     let exchange = is_exchange(&holdings);
-    let balances = with_access_token(state, user, id, |token, broker| async move {
+    let balances = with_access_token(mesh, vault, user, id, |token, broker| async move {
         mesh.balances(&token, &broker).await
     });
-    let history = with_access_token(state, user, id, |token, broker| async move {
+    let history = with_access_token(mesh, vault, user, id, |token, broker| async move {
         if exchange {
             let list = mesh
                 .transfer_history(&token, &broker, HISTORY_COUNT)

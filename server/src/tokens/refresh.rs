@@ -1,56 +1,20 @@
-//! Keeping stored tokens alive. A background task refreshes access tokens that expire within
-//! [`REFRESH_MARGIN`]; a data call that meets an expired token refreshes it once and retries.
-//! Either way the instance first takes the connection's refresh lease in the vault, so with
-//! several instances on one database only one of them calls Mesh for a given connection.
+//! The refresh itself: the background task, one leased connection's refresh with its retries,
+//! and storing what Mesh answered.
 
-use std::future::Future;
-use std::time::Duration;
+use std::sync::Arc;
 
 use secrecy::SecretString;
-use server::clock::unix_now;
-use server::mesh::{MeshClient, MeshError, Refreshed};
-use server::vault::{
-    BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, Leased, NewAccount, RenewedTokens,
-    TokenVault,
-};
 use tokio::sync::watch;
 
-use crate::error::ssr::vault_failure;
-use crate::error::{AppError, ErrorKind};
-use crate::state::AppState;
-
-/// Access tokens that expire within this margin are refreshed. Fifteen minutes covers missed
-/// checks, an instance restarting, and Mesh being unreachable for a while, while refreshing a
-/// day-long token only once a day.
-pub const REFRESH_MARGIN: Duration = Duration::from_secs(15 * 60);
-
-// The arithmetic of a refresh whose answer is lost. Mesh rotates the refresh token when it
-// answers; if the answer never arrives (a timeout, a broken connection, this instance killed
-// before it stored the answer), the old refresh token is the only way back, and it works only
-// for a grace period after the rotation. So every retry with it must land inside that grace:
-// - in this instance, attempts whose outcome is unknown are repeated at once, all starting
-//   within RETRY_FOR of the first;
-// - after a crash, the connection's LEASE runs out and the next check (every CHECK_EVERY) of
-//   any instance, a restarted one included, retries: within LEASE + CHECK_EVERY of the first.
-// `every_retry_lands_inside_the_grace` checks both against ASSUMED_GRACE.
-
-/// How long Mesh accepts a refresh token after replacing it, as this app assumes it: the
-/// emulator's 60 s. Mesh documents none, so the waits below keep well inside it.
-pub const ASSUMED_GRACE: Duration = Duration::from_secs(60);
-/// The longest one attempt may take, Mesh's own retries included.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
-/// How long after the first attempt another may start when the outcome is unknown.
-const RETRY_FOR: Duration = Duration::from_secs(20);
-/// The pause between two attempts, so a Mesh that refuses connections is not hammered.
-const RETRY_PAUSE: Duration = Duration::from_millis(500);
-/// How long an instance holds one connection's refresh lease: its attempts, the last one's
-/// timeout, and storing the answer. Taken for each connection just before its refresh.
-pub const LEASE: Duration = Duration::from_secs(32);
-/// How often the background task looks for connections due (and for leases a dead instance
-/// left behind).
-const CHECK_EVERY: Duration = Duration::from_secs(5);
-/// Connections one instance refreshes at once.
-const PARALLEL: usize = 8;
+use super::{
+    ATTEMPT_TIMEOUT, CHECK_EVERY, LEASE, PARALLEL, REFRESH_MARGIN, RETRY_FOR, RETRY_PAUSE,
+};
+use crate::clock::unix_now;
+use crate::mesh::{MeshClient, MeshError, Refreshed};
+use crate::vault::{
+    BrokerInfo, BrokerTokens, ConnectedAccounts, Leased, NewAccount, RenewedTokens, TokenVault,
+    VaultError,
+};
 
 /// What one refresh did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +127,7 @@ impl TokenRefresher {
 }
 
 /// Starts the background refresh.
-pub fn spawn_token_refresher(state: AppState) -> TokenRefresher {
+pub fn spawn_token_refresher(mesh: MeshClient, vault: Arc<TokenVault>) -> TokenRefresher {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         let mut every = tokio::time::interval(CHECK_EVERY);
@@ -173,7 +137,7 @@ pub fn spawn_token_refresher(state: AppState) -> TokenRefresher {
                 _ = every.tick() => {}
                 _ = stopped.changed() => return,
             }
-            let report = refresh_due_until(&state.mesh, &state.vault, unix_now(), &stopped).await;
+            let report = refresh_due_until(&mesh, &vault, unix_now(), &stopped).await;
             if report != RefreshReport::default() {
                 tracing::info!(?report, "token refresh");
             }
@@ -238,7 +202,7 @@ async fn store(
     vault: &TokenVault,
     leased: &Leased,
     refreshed: Refreshed,
-) -> Result<Outcome, server::vault::VaultError> {
+) -> Result<Outcome, VaultError> {
     let connection = &leased.connection;
     let lifetime = |seconds: Option<i64>| seconds.and_then(|s| u64::try_from(s).ok());
     let expires_in_seconds = lifetime(refreshed.expires_in_seconds);
@@ -282,7 +246,7 @@ async fn store(
             refresh_expires_in_seconds,
         };
         let redeemed = vault.redeem_pending(leased, connected).await;
-        if let Err(server::vault::VaultError::PendingGone) = redeemed {
+        if let Err(VaultError::PendingGone) = redeemed {
             tracing::info!(
                 id = connection.id,
                 "a delayed authentication was disconnected while Mesh redeemed it; revoking what Mesh sent"
@@ -326,145 +290,4 @@ async fn store(
     } else {
         Outcome::LeaseLost
     })
-}
-
-/// Refreshes the user's connection `id` now, or waits (up to [`LEASE`]) for the instance that
-/// holds its lease to finish.
-pub async fn refresh_now(state: &AppState, user: &str, id: &str) -> Result<(), AppError> {
-    refresh_now_with(&state.mesh, &state.vault, user, id).await
-}
-
-/// [`refresh_now`] with the Mesh client and vault given.
-pub async fn refresh_now_with(
-    mesh: &MeshClient,
-    vault: &TokenVault,
-    user: &str,
-    id: &str,
-) -> Result<(), AppError> {
-    let deadline = tokio::time::Instant::now() + LEASE;
-    loop {
-        let leased = vault
-            .lease_one(user, id, LEASE)
-            .await
-            .map_err(|error| vault_failure("lease a connection", error))?;
-        if let Some(leased) = leased {
-            return match refresh_leased(mesh, vault, leased).await {
-                Outcome::Renewed => Ok(()),
-                Outcome::NeedsReconnect => Err(needs_reconnect()),
-                Outcome::Disconnected => Err(AppError::new(
-                    ErrorKind::NotFound,
-                    "That connection was disconnected while its sign-in was being finished.",
-                )),
-                Outcome::Failed | Outcome::LeaseLost => Err(AppError::new(
-                    ErrorKind::MeshRefused,
-                    "Mesh could not renew this account's sign-in just now. Please try again shortly.",
-                )),
-            };
-        }
-        // No lease: the connection is gone, cannot be refreshed, or another instance holds it.
-        let (connection, tokens) = find(vault, user, id).await?;
-        if connection.needs_reconnect || tokens.refresh_token.is_none() {
-            return Err(needs_reconnect());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(AppError::new(
-                ErrorKind::MeshRefused,
-                "This account's sign-in could not be renewed. Please try again shortly.",
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let (after, _) = find(vault, user, id).await?;
-        if after.expires_at != connection.expires_at {
-            return Ok(());
-        }
-    }
-}
-
-/// Calls Mesh with the access token of the user's connection `id`. When Mesh answers that the
-/// token expired, refreshes it once and calls again.
-pub async fn with_access_token<T, F, Fut>(
-    state: &AppState,
-    user: &str,
-    id: &str,
-    call: F,
-) -> Result<(Connection, T), AppError>
-where
-    F: Fn(SecretString, String) -> Fut,
-    Fut: Future<Output = Result<T, MeshError>>,
-{
-    let (connection, token) = usable(state, user, id).await?;
-    match call(token, connection.broker_type.clone()).await {
-        Err(error) if error.access_token_expired() => {
-            tracing::info!(id, "access token expired; refreshing once");
-            refresh_now(state, user, id).await?;
-            let (connection, token) = usable(state, user, id).await?;
-            let answer = call(token, connection.broker_type.clone()).await;
-            answer
-                .map(|value| (connection, value))
-                .map_err(|error| crate::error::ssr::from_mesh("read a portfolio", error))
-        }
-        answer => answer
-            .map(|value| (connection, value))
-            .map_err(|error| crate::error::ssr::from_mesh("read a portfolio", error)),
-    }
-}
-
-/// The connection and its access token, or why it cannot be used.
-async fn usable(
-    state: &AppState,
-    user: &str,
-    id: &str,
-) -> Result<(Connection, SecretString), AppError> {
-    let (connection, tokens) = find(&state.vault, user, id).await?;
-    if connection.needs_reconnect {
-        return Err(needs_reconnect());
-    }
-    match tokens.access_token {
-        Some(token) => Ok((connection, token)),
-        None => Err(AppError::new(
-            ErrorKind::NeedsReconnect,
-            "This account is waiting for the broker to finish signing in. Press Refresh to check again; if it stays, reconnect this account.",
-        )),
-    }
-}
-
-async fn find(
-    vault: &TokenVault,
-    user: &str,
-    id: &str,
-) -> Result<(Connection, server::vault::StoredTokens), AppError> {
-    vault
-        .find_with_tokens(user, id)
-        .await
-        .map_err(|error| vault_failure("read a connection", error))?
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorKind::NotFound,
-                "That connection does not exist (it may have been disconnected).",
-            )
-        })
-}
-
-/// The sentence for a connection whose refresh token no longer works.
-pub fn needs_reconnect() -> AppError {
-    AppError::new(
-        ErrorKind::NeedsReconnect,
-        "The broker's sign-in for this account has expired. Reconnect this account.",
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_retry_lands_inside_the_grace() {
-        // In this instance: the last attempt starts within RETRY_FOR of the first, and it and
-        // storing its answer fit in the lease, so no other instance takes over meanwhile.
-        assert!(RETRY_FOR < ASSUMED_GRACE);
-        assert!(RETRY_FOR + ATTEMPT_TIMEOUT + Duration::from_secs(2) <= LEASE);
-        // After a crash: the lease runs out and the next check anywhere retries, with time to
-        // spare for that attempt to reach Mesh.
-        assert!(LEASE + CHECK_EVERY + ATTEMPT_TIMEOUT <= ASSUMED_GRACE - Duration::from_secs(10));
-    }
 }

@@ -5,11 +5,12 @@
 
 use std::time::Duration;
 
-use server::clock::unix_now;
-use server::mesh::MeshClient;
-use server::vault::TokenVault;
+use std::sync::Arc;
 
-use crate::state::AppState;
+use crate::accounts::revoke_and_delete;
+use crate::clock::unix_now;
+use crate::mesh::MeshClient;
+use crate::vault::TokenVault;
 
 const DAY: i64 = 24 * 3600;
 
@@ -68,11 +69,10 @@ async fn sweep_users(
     for user in users {
         let connections = vault.list(&user).await.unwrap_or_default();
         for connection in connections {
-            match crate::accounts::ssr::revoke_and_delete(mesh, vault, &user, &connection.id).await
-            {
+            match revoke_and_delete(mesh, vault, &user, &connection.id).await {
                 Ok(_) => report.deleted += 1,
                 Err(error) => {
-                    tracing::warn!(error = %error.message, "retention: a connection was kept");
+                    tracing::warn!(%error, "retention: a connection was kept");
                     report.kept += 1;
                 }
             }
@@ -84,13 +84,13 @@ async fn sweep_users(
 }
 
 /// Starts the daily sweep for connections of users not seen for `days` days.
-pub fn spawn_daily_sweep(state: AppState, days: u32) {
+pub fn spawn_daily_sweep(mesh: MeshClient, vault: Arc<TokenVault>, days: u32) {
     tokio::spawn(async move {
         let mut daily = tokio::time::interval(Duration::from_secs(DAY as u64));
         loop {
             daily.tick().await;
             let cutoff = unix_now() - i64::from(days) * DAY;
-            let report = sweep(&state.mesh, &state.vault, cutoff).await;
+            let report = sweep(&mesh, &vault, cutoff).await;
             if report != SweepReport::default() {
                 tracing::info!(?report, "retention sweep");
             }
