@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod emulator;
+
 use app::model::{LinkSettings, MeshMode};
 use app::router::router;
 use app::state::AppState;
@@ -10,8 +12,7 @@ use leptos::prelude::get_configuration;
 use server::config::{Config, MeshEnvironment, ProcessEnv};
 use server::edge::EdgePolicy;
 use server::mesh::MeshClient;
-use server::session::SessionConfig;
-use server::vault::TokenVault;
+use server::startup::{open_vault, rotate_token_key, session, shutdown_signal, spawn_background};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -73,7 +74,7 @@ async fn run() -> Result<(), String> {
                 .into(),
         );
     }
-    let emulator_origin = start_emulator(&config).await?;
+    let emulator_origin = emulator::start(&config).await?;
     let vault = open_vault(&config).await?;
     tracing::info!("token vault ready ({:?})", vault.backend());
     let mesh = MeshClient::new(config.mesh_api_url.clone(), config.mesh_credentials.clone())
@@ -87,16 +88,7 @@ async fn run() -> Result<(), String> {
         emulator_origin,
         deposits: !config.deposit_addresses.is_empty(),
     };
-    // Production is served over https behind a proxy; the cookie must not travel in clear there.
-    let secure_cookie =
-        config.mesh_env == MeshEnvironment::Production || config.public_url.is_https();
-    let mut session =
-        SessionConfig::new(config.session_key.bytes(), secure_cookie).map_err(|e| e.to_string())?;
-    if let Some(previous) = &config.session_key_previous {
-        session = session
-            .with_previous_key(previous.bytes())
-            .map_err(|e| e.to_string())?;
-    }
+    let session = session(&config)?;
 
     let state = AppState {
         mesh,
@@ -118,13 +110,7 @@ async fn run() -> Result<(), String> {
         live_reload_port: std::env::var_os("LEPTOS_WATCH")
             .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),
     };
-    server::retention::spawn_daily_sweep(
-        state.mesh.clone(),
-        state.vault.clone(),
-        config.retention_days,
-    );
-    let refresher = server::tokens::spawn_token_refresher(state.mesh.clone(), state.vault.clone());
-    server::deposits::reconcile::spawn_reconciler(state.mesh.clone(), state.vault.clone());
+    let refresher = spawn_background(&state.mesh, &state.vault, config.retention_days);
     let app = router(state, session, edge, options);
     let listener = server::net::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr} ({e}): set LEPTOS_SITE_ADDR to a free address")
@@ -141,97 +127,4 @@ async fn run() -> Result<(), String> {
     // Mesh may have rotated tokens for refreshes in flight: store its answers before exiting.
     refresher.stop().await;
     Ok(())
-}
-
-/// The token vault under `TOKEN_KEY`, reading `TOKEN_KEY_PREVIOUS` too, with the connection
-/// cap (`MAX_CONNECTIONS_PER_USER`).
-async fn open_vault(config: &Config) -> Result<TokenVault, String> {
-    TokenVault::connect(
-        &config.database_url,
-        config.token_key.bytes(),
-        config.database_max_connections,
-    )
-    .await
-    .and_then(|vault| {
-        vault
-            .with_previous_keys(config.token_keys_previous.iter().map(|k| k.bytes()))
-            .map(|vault| vault.with_connection_cap(config.max_connections_per_user as u64))
-    })
-    .map_err(|e| format!("the token vault cannot be opened ({e}): check DATABASE_URL and DATA_DIR"))
-}
-
-/// `mesh-link-starter rotate-token-key`: re-encrypts every stored token under `TOKEN_KEY`, then
-/// says what it did. Run it with the old key in `TOKEN_KEY_PREVIOUS`; once it reports nothing
-/// left under another key, `TOKEN_KEY_PREVIOUS` can go.
-async fn rotate_token_key(config: &Config) -> Result<(), String> {
-    let vault = open_vault(config).await?;
-    let report = vault
-        .rotate_key()
-        .await
-        .map_err(|e| format!("the rotation stopped ({e}); run it again to finish"))?;
-    println!("{report}");
-    if report.unreadable > 0 {
-        return Err("some connections are sealed under a key that is not set: add it to TOKEN_KEY_PREVIOUS and run again".into());
-    }
-    Ok(())
-}
-
-/// Starts the embedded Mesh emulator in emulator mode; returns its origin for the Link client.
-#[cfg(feature = "emulator")]
-async fn start_emulator(config: &Config) -> Result<Option<String>, String> {
-    let Some(settings) = &config.emulator else {
-        return Ok(None);
-    };
-    let running = mesh_emulator::spawn(mesh_emulator::Settings {
-        addr: settings.addr,
-        client_id: settings.client_id.clone(),
-        client_secret: settings.client_secret.clone(),
-        allowed_origins: settings.allowed_origins.clone(),
-        token_ttl: settings.token_ttl,
-        webhook: settings
-            .webhook
-            .as_ref()
-            .map(|webhook| mesh_emulator::Webhook {
-                url: webhook.url.clone(),
-                secret: webhook.secret.clone(),
-            }),
-    })
-    .await
-    .map_err(|e| {
-        format!(
-            "the Mesh emulator cannot listen on {} ({e}): set MESH_EMULATOR_ADDR to a free address",
-            settings.addr
-        )
-    })?;
-    Ok(Some(running.base_url().origin().ascii_serialization()))
-}
-
-/// This build has no emulator; the configuration refuses emulator mode before this runs.
-#[cfg(not(feature = "emulator"))]
-async fn start_emulator(_config: &Config) -> Result<Option<String>, String> {
-    Ok(None)
-}
-
-/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

@@ -1,6 +1,7 @@
 //! Everything the Mesh Link starter's server does that is not a page: configuration, the
 //! session, the Mesh client, the token vault, the services (disconnecting, the token lifecycle,
-//! deposits, retention) and the HTTP edge around the pages. It knows nothing of Leptos.
+//! deposits, retention), the HTTP edge around the pages and the start-up of the binary. It knows
+//! nothing of Leptos.
 
 pub mod accounts;
 pub mod clock;
@@ -11,5 +12,6 @@ pub mod mesh;
 pub mod net;
 pub mod retention;
 pub mod session;
+pub mod startup;
 pub mod tokens;
 pub mod vault;
