@@ -4,12 +4,12 @@
 
 mod connections;
 mod crypto;
+mod deposits;
 mod error;
 pub mod intake;
 mod leases;
 mod queries;
 mod rotation;
-mod transfers;
 mod types;
 mod users;
 mod writer;
@@ -30,10 +30,10 @@ use crate::clock::unix_now;
 pub use writer::WriteError;
 
 pub use crypto::{CryptoError, RowIdentity, TOKEN_KEY_LEN, TokenCipher};
+pub use deposits::{CheckSchedule, DepositStatus, StoredTransfer, TransferUpdate};
 pub use error::VaultError;
 pub use leases::{Leased, RenewedTokens};
 pub use rotation::RotationReport;
-pub use transfers::{CheckSchedule, DepositStatus, StoredTransfer, TransferUpdate};
 pub use types::{
     BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, NewAccount, PendingConnection,
     StoredTokens,

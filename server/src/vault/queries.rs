@@ -163,13 +163,13 @@ macro_rules! backend_queries {
             SealedTokens, StoredRow, StoredRowWithTokens,
         };
 
-        type Connection = <$db as sqlx::Database>::Connection;
+        type DbConnection = <$db as sqlx::Database>::Connection;
         type Pool = sqlx::Pool<$db>;
 
         /// Writes `save` on `conn` (inside the caller's transaction) and reads its rows back.
         /// A save that would take the user past `save.cap` fails, and the caller rolls it back.
         pub(crate) async fn save(
-            conn: &mut Connection,
+            conn: &mut DbConnection,
             save: &Save,
         ) -> Result<Vec<StoredRow>, SaveError> {
             // The first statement writes, so SQLite takes the write lock at once instead of
@@ -279,7 +279,7 @@ macro_rules! backend_queries {
         }
 
         /// How many rows the user holds, read on `conn`.
-        async fn count_on(conn: &mut Connection, user_id: &str) -> Result<u64, sqlx::Error> {
+        async fn count_on(conn: &mut DbConnection, user_id: &str) -> Result<u64, sqlx::Error> {
             let count: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM broker_connections WHERE user_id = $1")
                     .bind(user_id)

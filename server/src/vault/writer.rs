@@ -6,11 +6,11 @@
 //! acknowledged only after the commit that holds it (`synchronous=FULL`).
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{Connection, Error};
+use sqlx::{Connection as _, Error};
 use tokio::sync::{mpsc, oneshot};
 
+use super::deposits::{WebhookDelivery, sqlite as deposits};
 use super::queries::{Save, SaveError, StoredRow, sqlite};
-use super::transfers::{WebhookDelivery, sqlite as transfers};
 
 /// Most saves committed together; more wait for the next commit.
 const MAX_BATCH: usize = 256;
@@ -138,7 +138,7 @@ async fn write_batch(
             Job::Save(save, _) => sqlite::save(&mut savepoint, save)
                 .await
                 .map(|rows| Written::Save(Ok(rows))),
-            Job::Webhook(delivery, _) => transfers::record_webhook(
+            Job::Webhook(delivery, _) => deposits::record_webhook(
                 &mut savepoint,
                 &delivery.event_id,
                 &delivery.body,

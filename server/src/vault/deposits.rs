@@ -123,10 +123,10 @@ macro_rules! transfer_queries {
         use super::{StoredTransfer, TransferUpdate};
 
         type Pool = sqlx::Pool<$db>;
-        type Connection = <$db as sqlx::Database>::Connection;
+        type DbConnection = <$db as sqlx::Database>::Connection;
 
         pub(in crate::vault) async fn record_webhook(
-            conn: &mut Connection,
+            conn: &mut DbConnection,
             event_id: &str,
             body: &str,
             now: i64,
@@ -159,7 +159,7 @@ macro_rules! transfer_queries {
         }
 
         async fn mark_webhook_processed(
-            conn: &mut Connection,
+            conn: &mut DbConnection,
             event_id: &str,
             now: i64,
             set_aside_reason: Option<&str>,
@@ -218,7 +218,7 @@ macro_rules! transfer_queries {
         }
 
         async fn apply(
-            conn: &mut Connection,
+            conn: &mut DbConnection,
             update: &TransferUpdate,
         ) -> Result<bool, sqlx::Error> {
             let done = sqlx::query(
