@@ -116,7 +116,7 @@ pub(crate) mod ssr {
     use server::accounts::DisconnectError;
     use server::mesh::MeshError;
     use server::tokens::TokenError;
-    use server::vault::VaultError;
+    use server::vault::{InvalidConnectionId, VaultError};
 
     use super::{AppError, ErrorKind};
 
@@ -131,7 +131,13 @@ pub(crate) mod ssr {
         AppError::internal()
     }
 
-    /// A POST from an HTML form (it accepts HTML, where the page's code asks for JSON).
+    /// A connection id that is not one is refused before the database is asked.
+    impl From<InvalidConnectionId> for AppError {
+        fn from(_: InvalidConnectionId) -> Self {
+            AppError::invalid("id must be a connection id.")
+        }
+    }
+
     /// The sentence for each reason a connection was kept instead of disconnected.
     impl From<DisconnectError> for AppError {
         fn from(error: DisconnectError) -> Self {
@@ -190,6 +196,7 @@ pub(crate) mod ssr {
         }
     }
 
+    /// A POST from an HTML form (it accepts HTML, where the page's code asks for JSON).
     pub fn is_form_post() -> bool {
         leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
             parts.method == axum::http::Method::POST

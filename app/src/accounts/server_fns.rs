@@ -52,10 +52,8 @@ pub async fn list_connections() -> Result<Vec<ConnectionSummary>, AppError> {
 pub async fn disconnect(id: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     let user = crate::state::current_user()?.to_string();
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(AppError::invalid("id must be a connection id."));
-    }
-    if server::accounts::revoke_and_delete(&state.mesh, &state.vault, &user, &id).await? {
+    let id = server::vault::ConnectionId::parse(&id)?;
+    if server::accounts::revoke_and_delete(&state.mesh, &state.vault, &user, id.as_str()).await? {
         Ok(())
     } else {
         Err(AppError::new(

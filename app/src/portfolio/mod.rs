@@ -24,8 +24,8 @@ pub fn page_url(id: &str) -> String {
 pub async fn get_portfolio(id: String) -> Result<Portfolio, AppError> {
     let state = crate::state::app_state()?;
     let user = crate::state::current_user()?.to_string();
-    check_id(&id)?;
-    read::portfolio(&state, &user, &id).await
+    let id = server::vault::ConnectionId::parse(&id)?;
+    read::portfolio(&state, &user, id.as_str()).await
 }
 
 /// Renews the sign-in of the session user's connection `id` at Mesh now (and redeems a
@@ -36,10 +36,10 @@ pub async fn get_portfolio(id: String) -> Result<Portfolio, AppError> {
 pub async fn refresh_connection(id: String) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
     let user = crate::state::current_user()?.to_string();
-    check_id(&id)?;
+    let id = server::vault::ConnectionId::parse(&id)?;
     let found = state
         .vault
-        .find_with_tokens(&user, &id)
+        .find_with_tokens(&user, id.as_str())
         .await
         .map_err(|error| crate::error::ssr::vault_failure("read a connection", error))?;
     let Some((connection, tokens)) = found else {
@@ -50,24 +50,16 @@ pub async fn refresh_connection(id: String) -> Result<String, AppError> {
     };
     if tokens.refresh_token.is_none() {
         // Nothing to renew (the broker's tokens do not expire): reading again is the refresh.
-        return Ok(page_url(&id));
+        return Ok(page_url(id.as_str()));
     }
-    server::tokens::refresh_now(&state.mesh, &state.vault, &user, &id).await?;
+    server::tokens::refresh_now(&state.mesh, &state.vault, &user, id.as_str()).await?;
     let next = if connection.is_pending() {
         "/".to_string()
     } else {
-        page_url(&id)
+        page_url(id.as_str())
     };
     if crate::error::ssr::is_form_post() {
         leptos_axum::redirect(&next);
     }
     Ok(next)
-}
-
-/// Connection ids are UUIDs; anything else is refused before the database is asked.
-#[cfg(feature = "ssr")]
-fn check_id(id: &str) -> Result<(), AppError> {
-    uuid::Uuid::parse_str(id)
-        .map(drop)
-        .map_err(|_| AppError::invalid("id must be a connection id."))
 }

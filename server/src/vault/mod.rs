@@ -35,8 +35,8 @@ pub use error::VaultError;
 pub use leases::{Leased, RenewedTokens};
 pub use rotation::RotationReport;
 pub use types::{
-    BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, NewAccount, PendingConnection,
-    StoredTokens,
+    BrokerInfo, BrokerTokens, ConnectedAccounts, Connection, ConnectionId, InvalidConnectionId,
+    NewAccount, PendingConnection, StoredTokens,
 };
 
 /// Which database is behind the vault.

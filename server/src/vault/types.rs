@@ -8,6 +8,36 @@ use secrecy::SecretString;
 use super::exact;
 use super::queries::{PENDING_ACCOUNT, SealedPair, StoredRow};
 
+/// A connection's id as a browser sends it, checked to be a UUID before any query runs. It keeps
+/// the text as sent, so a lookup finds exactly what an unchecked one would.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionId(String);
+
+/// The text sent as a connection id is not a UUID.
+#[derive(Debug, thiserror::Error)]
+#[error("not a connection id")]
+pub struct InvalidConnectionId;
+
+impl ConnectionId {
+    /// `id` if it is a UUID.
+    pub fn parse(id: &str) -> Result<Self, InvalidConnectionId> {
+        uuid::Uuid::parse_str(id)
+            .map(|_| Self(id.to_string()))
+            .map_err(|_| InvalidConnectionId)
+    }
+
+    /// The id as the vault stores it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An access token and its refresh token. Not `Serialize`; `Debug` shows nothing secret.
 pub struct BrokerTokens {
     /// The access token.
@@ -147,5 +177,19 @@ pub struct StoredTokens {
 impl fmt::Debug for StoredTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("StoredTokens([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConnectionId;
+
+    #[test]
+    fn a_connection_id_is_a_uuid_kept_as_sent() {
+        let sent = "6F9619FF-8B86-D011-B42D-00C04FC964FF";
+        assert_eq!(ConnectionId::parse(sent).unwrap().as_str(), sent);
+        for refused in ["", "abc", "1 OR 1=1", "6f9619ff-8b86-d011-b42d-00c04fc964f"] {
+            assert!(ConnectionId::parse(refused).is_err(), "{refused:?}");
+        }
     }
 }
