@@ -114,6 +114,7 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use server::accounts::DisconnectError;
+    use server::deposits::reports::{DepositError, MAX_DEPOSIT_USD, MIN_DEPOSIT_USD};
     use server::mesh::MeshError;
     use server::tokens::TokenError;
     use server::vault::{InvalidConnectionId, VaultError};
@@ -158,6 +159,35 @@ pub(crate) mod ssr {
                     "Mesh could not renew this account's expired sign-in to revoke it. The account is still connected; please try again shortly.",
                 ),
             }
+        }
+    }
+
+    /// The sentence for each reason a deposit was not asked for or its report not recorded.
+    impl From<DepositError> for AppError {
+        fn from(error: DepositError) -> Self {
+            let message = match error {
+                DepositError::Vault { action, source } => return vault_failure(action, source),
+                DepositError::NotConfigured => {
+                    return AppError::new(
+                        ErrorKind::NotFound,
+                        "Deposits are not set up on this server: set DEPOSIT_ADDRESSES.",
+                    );
+                }
+                DepositError::UnknownAsset => "Choose one of the offered assets.".to_string(),
+                DepositError::BadAmount => format!(
+                    "Enter an amount in US dollars from {MIN_DEPOSIT_USD} to {MAX_DEPOSIT_USD}, like 25 or 25.50."
+                ),
+                DepositError::MalformedReport => {
+                    "Link's transfer report is missing its id or has fields too long to be real."
+                        .to_string()
+                }
+                DepositError::NotOurAddress => "That transfer did not go to one of this app's deposit addresses, so it was not recorded.".to_string(),
+                DepositError::NoAmount => "Link's transfer report has no valid amount.".to_string(),
+                DepositError::TooManyOpen { open } => format!(
+                    "You have {open} deposits waiting for Mesh to confirm them; this one was not recorded. Once Mesh confirms them (or a day passes), report again."
+                ),
+            };
+            AppError::invalid(message)
         }
     }
 

@@ -36,7 +36,8 @@ pub async fn get_deposit_settings() -> Result<DepositSettings, AppError> {
 pub async fn create_deposit_link_token(asset: usize, amount: String) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
     let user = crate::state::current_user()?.to_string();
-    let request = ssr::deposit_request(&state, user, asset, &amount)?;
+    let request =
+        server::deposits::reports::deposit_request(&state.deposit_addresses, user, asset, &amount)?;
     state
         .mesh
         .create_link_token(&request)
@@ -53,14 +54,16 @@ pub async fn report_transfer(
 ) -> Result<Vec<TransferLine>, AppError> {
     let state = crate::state::app_state()?;
     let user = crate::state::current_user()?.to_string();
-    let update = ssr::reported_transfer(&state, user.clone(), payload)?;
-    ssr::within_open_reports(&state, &user, &update.transfer_id).await?;
-    state
-        .vault
-        .apply_transfer(&update)
-        .await
-        .map_err(|error| crate::error::ssr::vault_failure("record a transfer", error))?;
-    // Stored as due: an instance's reconciler asks Mesh about it within 2 s.
+    let report = server::deposits::reports::TransferReport {
+        transfer_id: payload.transfer_id.unwrap_or(payload.tx_id),
+        symbol: payload.symbol,
+        network_name: payload.network_name,
+        to_address: payload.to_address,
+        amount: payload.amount.to_string(),
+        tx_hash: payload.tx_hash,
+    };
+    server::deposits::reports::record_report(&state.vault, &state.deposit_addresses, &user, report)
+        .await?;
     ssr::transfer_lines(&state, &user).await
 }
 

@@ -1,5 +1,6 @@
-//! How a deposit reaches its final state: Mesh's signed webhooks ([`webhooks`]) and, without
-//! them, polling Mesh's transfers API ([`reconcile`]). The browser's report is only a hint.
+//! Deposits: asked for and reported by the browser ([`reports`], a hint only), brought to their
+//! final state by Mesh's signed webhooks ([`webhooks`]) or, without them, by polling ([`reconcile`]).
 
 pub mod reconcile;
+pub mod reports;
 pub mod webhooks;
