@@ -188,19 +188,13 @@ impl TokenVault {
 
     /// How many connections the user holds.
     pub async fn count(&self, user_id: &str) -> Result<u64, VaultError> {
-        let count = match &self.store {
-            Store::Sqlite { readers, .. } => sqlite::count(readers, user_id).await?,
-            Store::Postgres(pool) => postgres::count(pool, user_id).await?,
-        };
+        let count = on_store!(self, count(user_id))?;
         Ok(count.max(0) as u64)
     }
 
     /// The user's connections, oldest first.
     pub async fn list(&self, user_id: &str) -> Result<Vec<Connection>, VaultError> {
-        let rows = match &self.store {
-            Store::Sqlite { readers, .. } => sqlite::list(readers, user_id).await?,
-            Store::Postgres(pool) => postgres::list(pool, user_id).await?,
-        };
+        let rows = on_store!(self, list(user_id))?;
         Ok(rows.into_iter().map(Connection::from).collect())
     }
 
@@ -210,10 +204,7 @@ impl TokenVault {
         user_id: &str,
         id: &str,
     ) -> Result<Option<(Connection, StoredTokens)>, VaultError> {
-        let found = match &self.store {
-            Store::Sqlite { readers, .. } => sqlite::find(readers, user_id, id).await?,
-            Store::Postgres(pool) => postgres::find(pool, user_id, id).await?,
-        };
+        let found = on_store!(self, find(user_id, id))?;
         let Some(StoredRowWithTokens {
             row,
             key_id,
@@ -265,20 +256,12 @@ impl TokenVault {
         tokens: &StoredTokens,
     ) -> Result<bool, VaultError> {
         let sealed = &tokens.sealed;
-        Ok(match &self.store {
-            Store::Sqlite { readers, .. } => {
-                sqlite::delete_version(readers, user_id, id, sealed).await?
-            }
-            Store::Postgres(pool) => postgres::delete_version(pool, user_id, id, sealed).await?,
-        })
+        Ok(on_store!(self, delete_version(user_id, id, sealed))?)
     }
 
     /// Deletes the user's connection `id`; false when there is none.
     pub async fn delete(&self, user_id: &str, id: &str) -> Result<bool, VaultError> {
-        Ok(match &self.store {
-            // A rare write: it waits for the writer's lock under `busy_timeout`.
-            Store::Sqlite { readers, .. } => sqlite::delete(readers, user_id, id).await?,
-            Store::Postgres(pool) => postgres::delete(pool, user_id, id).await?,
-        })
+        // A rare write: on SQLite it waits for the writer's lock under `busy_timeout`.
+        Ok(on_store!(self, delete(user_id, id))?)
     }
 }

@@ -345,16 +345,6 @@ mod postgres {
     transfer_queries!(sqlx::Postgres, " FOR UPDATE SKIP LOCKED");
 }
 
-/// Dispatches each query to the vault's database.
-macro_rules! on_store {
-    ($vault:expr, $query:ident($($arg:expr),*)) => {
-        match &$vault.store {
-            Store::Sqlite { readers, .. } => sqlite::$query(readers, $($arg),*).await,
-            Store::Postgres(pool) => postgres::$query(pool, $($arg),*).await,
-        }
-    };
-}
-
 impl TokenVault {
     /// Stores a verified webhook delivery; false when its event was stored before (a retry).
     pub async fn record_webhook(

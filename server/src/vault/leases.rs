@@ -134,10 +134,7 @@ impl TokenVault {
             refresh_expires_at: renewed.refresh_expires_in_seconds.map(|s| after(now, s)),
         };
         // A rare write: on SQLite it waits for the writer's lock under `busy_timeout`.
-        Ok(match &self.store {
-            Store::Sqlite { readers, .. } => sqlite::renew(readers, renewal).await?,
-            Store::Postgres(pool) => postgres::renew(pool, renewal).await?,
-        })
+        Ok(on_store!(self, renew(renewal))?)
     }
 
     /// Leaves a leased connection to be tried again after a backoff (one minute, doubled for
@@ -159,10 +156,7 @@ impl TokenVault {
     /// Frees a lease this instance took but will not use: the row is left as it was.
     pub async fn release(&self, leased: &Leased) -> Result<(), VaultError> {
         let (id, lease) = (&leased.connection.id, &leased.lease);
-        match &self.store {
-            Store::Sqlite { readers, .. } => sqlite::release(readers, id, lease).await?,
-            Store::Postgres(pool) => postgres::release(pool, id, lease).await?,
-        }
+        on_store!(self, release(id, lease))?;
         Ok(())
     }
 
@@ -173,14 +167,10 @@ impl TokenVault {
         needs_reconnect: bool,
     ) -> Result<(), VaultError> {
         let id = &leased.connection.id;
-        match &self.store {
-            Store::Sqlite { readers, .. } => {
-                sqlite::end_lease(readers, id, &leased.lease, retry_at, needs_reconnect).await?;
-            }
-            Store::Postgres(pool) => {
-                postgres::end_lease(pool, id, &leased.lease, retry_at, needs_reconnect).await?;
-            }
-        }
+        on_store!(
+            self,
+            end_lease(id, &leased.lease, retry_at, needs_reconnect)
+        )?;
         Ok(())
     }
 
@@ -192,12 +182,7 @@ impl TokenVault {
         let now = unix_now();
         let lease = Uuid::new_v4().to_string();
         let until = after(now, lease_for.as_secs());
-        let rows = match &self.store {
-            Store::Sqlite { readers, .. } => {
-                sqlite::take_lease(readers, target, &lease, until, now).await?
-            }
-            Store::Postgres(pool) => postgres::take_lease(pool, target, &lease, until, now).await?,
-        };
+        let rows = on_store!(self, take_lease(target, &lease, until, now))?;
         Ok(rows.into_iter().map(|row| (row, lease.clone())).collect())
     }
 

@@ -2,6 +2,18 @@
 //! default, a file under `DATA_DIR`) or PostgreSQL. Tokens go in once and come out only to call
 //! Mesh; nothing here can be serialized back to a browser.
 
+/// Runs `query` of the backend's query module (`sqlite::query` or `postgres::query`, as imported
+/// where it is used) on the vault's pool: the one way the vault dispatches to its database.
+/// Writes that SQLite sends through its writer, and transactions, match on the store instead.
+macro_rules! on_store {
+    ($vault:expr, $query:ident($($arg:expr),*)) => {
+        match &$vault.store {
+            Store::Sqlite { readers, .. } => sqlite::$query(readers, $($arg),*).await,
+            Store::Postgres(pool) => postgres::$query(pool, $($arg),*).await,
+        }
+    };
+}
+
 mod connections;
 mod crypto;
 mod deposits;

@@ -35,14 +35,7 @@ impl TokenVault {
         let mut report = RotationReport::default();
         let mut after = String::new();
         loop {
-            let batch = match &self.store {
-                Store::Sqlite { readers, .. } => {
-                    sqlite::sealed_under_other_keys(readers, key_id, &after, BATCH).await?
-                }
-                Store::Postgres(pool) => {
-                    postgres::sealed_under_other_keys(pool, key_id, &after, BATCH).await?
-                }
-            };
+            let batch = on_store!(self, sealed_under_other_keys(key_id, &after, BATCH))?;
             let Some(last) = batch.last() else {
                 return Ok(report);
             };
@@ -57,14 +50,7 @@ impl TokenVault {
                     }
                 };
                 // A rare write: on SQLite it waits for the writer's lock under `busy_timeout`.
-                let done = match &self.store {
-                    Store::Sqlite { readers, .. } => {
-                        sqlite::reseal(readers, &row.id, &row.key_id, key_id, tokens).await?
-                    }
-                    Store::Postgres(pool) => {
-                        postgres::reseal(pool, &row.id, &row.key_id, key_id, tokens).await?
-                    }
-                };
+                let done = on_store!(self, reseal(&row.id, &row.key_id, key_id, tokens))?;
                 if done {
                     report.rotated += 1;
                 }

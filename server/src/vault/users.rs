@@ -17,10 +17,7 @@ impl TokenVault {
     /// user who already has a row (made by a save) is recorded: a visit never makes one.
     pub async fn touch_user(&self, user_id: &str, now: i64) -> Result<(), VaultError> {
         // A rare write (once a day per user): on SQLite it waits under `busy_timeout`.
-        match &self.store {
-            Store::Sqlite { readers, .. } => sqlite::touch_user(readers, user_id, now).await?,
-            Store::Postgres(pool) => postgres::touch_user(pool, user_id, now).await?,
-        }
+        on_store!(self, touch_user(user_id, now))?;
         Ok(())
     }
 
@@ -30,36 +27,22 @@ impl TokenVault {
         cutoff: i64,
         limit: i64,
     ) -> Result<Vec<String>, VaultError> {
-        Ok(match &self.store {
-            Store::Sqlite { readers, .. } => {
-                sqlite::users_not_seen_since(readers, cutoff, limit).await?
-            }
-            Store::Postgres(pool) => postgres::users_not_seen_since(pool, cutoff, limit).await?,
-        })
+        Ok(on_store!(self, users_not_seen_since(cutoff, limit))?)
     }
 
     /// Forgets `user_id` once none of its connections is left; true when it was forgotten.
     pub async fn forget_user(&self, user_id: &str) -> Result<bool, VaultError> {
-        Ok(match &self.store {
-            Store::Sqlite { readers, .. } => sqlite::forget_user(readers, user_id).await?,
-            Store::Postgres(pool) => postgres::forget_user(pool, user_id).await?,
-        })
+        Ok(on_store!(self, forget_user(user_id))?)
     }
 
     /// Deletes the logos that no connection names any more (run daily by the retention task);
     /// how many went.
     pub async fn forget_unused_logos(&self) -> Result<u64, VaultError> {
-        Ok(match &self.store {
-            Store::Sqlite { readers, .. } => sqlite::forget_unused_logos(readers).await?,
-            Store::Postgres(pool) => postgres::forget_unused_logos(pool).await?,
-        })
+        Ok(on_store!(self, forget_unused_logos())?)
     }
 
     /// The logo (base64 of an image, as Link sent it) named by a connection's `logo_hash`.
     pub async fn logo(&self, hash: &str) -> Result<Option<String>, VaultError> {
-        Ok(match &self.store {
-            Store::Sqlite { readers, .. } => sqlite::logo(readers, hash).await?,
-            Store::Postgres(pool) => postgres::logo(pool, hash).await?,
-        })
+        Ok(on_store!(self, logo(hash))?)
     }
 }
