@@ -3,9 +3,9 @@
 use uuid::Uuid;
 
 use super::crypto::RowIdentity;
-use super::queries::{
+use super::queries::{postgres, sqlite};
+use super::rows::{
     PENDING_ACCOUNT, Save, SaveError, SealedPair, SealedRow, StoredRow, StoredRowWithTokens,
-    postgres, sqlite,
 };
 use super::users::logo_hash;
 use super::{

@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::queries::{LeaseTarget, LeasedRow, Renewal, postgres, sqlite};
+use super::rows::{LeaseTarget, LeasedRow, Renewal};
 use super::{
     Connection, RowIdentity, Store, StoredTokens, TokenVault, VaultError, after, unix_now,
 };
@@ -204,4 +204,129 @@ impl TokenVault {
             failures: refresh_failures,
         })
     }
+}
+
+/// The SQL of the refresh leases, written once for both databases like the rest of the vault's.
+macro_rules! lease_queries {
+    // `$skip_locked` ends the subquery that picks rows to lease: PostgreSQL's `FOR UPDATE SKIP
+    // LOCKED`, so workers leasing at the same moment each get a different row instead of all
+    // but one finding theirs taken; SQLite runs one writer at a time and needs none.
+    ($db:ty, $skip_locked:literal) => {
+        use crate::vault::rows::{COLUMNS, LeaseTarget, LeasedRow, Renewal};
+
+        type Pool = sqlx::Pool<$db>;
+
+        /// Takes the refresh lease `lease` until `lease_until` on the target's rows whose lease is
+        /// free at `now` and that can be refreshed (a refresh token, not waiting for the user).
+        /// The UPDATE is atomic per row, so two instances never hold one row's lease together.
+        pub(crate) async fn take_lease(
+            pool: &Pool,
+            target: LeaseTarget<'_>,
+            lease: &str,
+            lease_until: i64,
+            now: i64,
+        ) -> Result<Vec<LeasedRow>, sqlx::Error> {
+            const TAKE: &str = "UPDATE broker_connections SET refresh_lease = $1, \
+                 refresh_lease_until = $2 WHERE refresh_token IS NOT NULL \
+                 AND needs_reconnect = FALSE \
+                 AND (refresh_lease_until IS NULL OR refresh_lease_until <= $3)";
+            const RETURNING: &str = "key_id, access_token, refresh_token, refresh_failures, user_id";
+            let query = match target {
+                LeaseTarget::Due { key_ids, .. } => {
+                    // `$5` is the limit; the key ids follow it, one placeholder each.
+                    let keys: Vec<String> = (0..key_ids.len()).map(|i| format!("${}", i + 6)).collect();
+                    format!(
+                        "{TAKE} AND id IN (SELECT id FROM broker_connections \
+                         WHERE refresh_token IS NOT NULL AND needs_reconnect = FALSE \
+                         AND (expires_at < $4 OR account_id = '') AND key_id IN ({}) \
+                         AND (refresh_lease_until IS NULL OR refresh_lease_until <= $3) \
+                         ORDER BY expires_at LIMIT $5{}) RETURNING {COLUMNS}, {RETURNING}",
+                        keys.join(", "),
+                        $skip_locked,
+                    )
+                }
+                LeaseTarget::One { .. } => format!(
+                    "{TAKE} AND user_id = $4 AND id = $5 RETURNING {COLUMNS}, {RETURNING}"
+                ),
+            };
+            let query = sqlx::query_as(&query).bind(lease).bind(lease_until).bind(now);
+            let query = match target {
+                LeaseTarget::Due { expiring_before, key_ids, limit } => key_ids
+                    .iter()
+                    .fold(query.bind(expiring_before).bind(limit), |query, key_id| {
+                        query.bind(key_id.to_string())
+                    }),
+                LeaseTarget::One { user_id, id } => query.bind(user_id.to_string()).bind(id.to_string()),
+            };
+            query.fetch_all(pool).await
+        }
+
+        /// Stores a leased row's new tokens and frees its lease, in one statement; false when
+        /// the lease was lost meanwhile (it ran out and another instance took it).
+        pub(crate) async fn renew(pool: &Pool, renewal: Renewal<'_>) -> Result<bool, sqlx::Error> {
+            let done = sqlx::query(
+                "UPDATE broker_connections SET key_id = $1, access_token = $2, \
+                 refresh_token = COALESCE($3, refresh_token), expires_at = $4, \
+                 refresh_expires_at = COALESCE($5, refresh_expires_at), refresh_lease = NULL, \
+                 refresh_lease_until = NULL, refresh_failures = 0, needs_reconnect = FALSE \
+                 WHERE id = $6 AND refresh_lease = $7",
+            )
+            .bind(renewal.key_id)
+            .bind(renewal.access_token)
+            .bind(renewal.refresh_token)
+            .bind(renewal.expires_at)
+            .bind(renewal.refresh_expires_at)
+            .bind(renewal.id)
+            .bind(renewal.lease)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        /// Ends a lease without new tokens: the row waits until `retry_at` (counting one more
+        /// failure), or, when `needs_reconnect`, for the user.
+        pub(crate) async fn end_lease(
+            pool: &Pool,
+            id: &str,
+            lease: &str,
+            retry_at: i64,
+            needs_reconnect: bool,
+        ) -> Result<(), sqlx::Error> {
+            sqlx::query(
+                "UPDATE broker_connections SET refresh_lease_until = $1, \
+                 refresh_failures = refresh_failures + 1, needs_reconnect = $2 \
+                 WHERE id = $3 AND refresh_lease = $4",
+            )
+            .bind(retry_at)
+            .bind(needs_reconnect)
+            .bind(id)
+            .bind(lease)
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+
+        /// Frees a lease without a refresh: the row is as it was before it was leased.
+        pub(crate) async fn release(pool: &Pool, id: &str, lease: &str) -> Result<(), sqlx::Error> {
+            sqlx::query(
+                "UPDATE broker_connections SET refresh_lease = NULL, refresh_lease_until = NULL \
+                 WHERE id = $1 AND refresh_lease = $2",
+            )
+            .bind(id)
+            .bind(lease)
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+    };
+}
+
+/// The queries on SQLite.
+mod sqlite {
+    lease_queries!(sqlx::Sqlite, "");
+}
+
+/// The queries on PostgreSQL.
+mod postgres {
+    lease_queries!(sqlx::Postgres, " FOR UPDATE SKIP LOCKED");
 }

@@ -22,6 +22,7 @@ pub mod intake;
 mod leases;
 mod queries;
 mod rotation;
+mod rows;
 mod types;
 mod users;
 mod writer;

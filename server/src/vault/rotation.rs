@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::crypto::{CryptoError, RowIdentity};
-use super::queries::{SealedPair, SealedTokens, postgres, sqlite};
+use super::rows::{SealedPair, SealedTokens};
 use super::{Store, TokenVault, VaultError};
 
 /// What [`TokenVault::rotate_key`] did.
@@ -80,4 +80,64 @@ impl TokenVault {
             again(&row.refresh_token, "refresh")?,
         ))
     }
+}
+
+/// The SQL of key rotation, written once for both databases like the rest of the vault's.
+macro_rules! rotation_queries {
+    ($db:ty) => {
+        use crate::vault::rows::{SealedPair, SealedTokens};
+
+        type Pool = sqlx::Pool<$db>;
+
+        /// Up to `limit` rows after `after` (by id) whose tokens are not sealed under `key_id`.
+        pub(crate) async fn sealed_under_other_keys(
+            pool: &Pool,
+            key_id: &str,
+            after: &str,
+            limit: i64,
+        ) -> Result<Vec<SealedTokens>, sqlx::Error> {
+            sqlx::query_as(
+                "SELECT id, user_id, broker_type, account_id, key_id, access_token, refresh_token \
+                 FROM broker_connections WHERE key_id <> $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(key_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+
+        /// Replaces row `id`'s tokens with ones sealed under `new_key_id`, unless a save
+        /// rewrote the row since it was read (then it is no longer under `old_key_id`).
+        pub(crate) async fn reseal(
+            pool: &Pool,
+            id: &str,
+            old_key_id: &str,
+            new_key_id: &str,
+            tokens: SealedPair,
+        ) -> Result<bool, sqlx::Error> {
+            let done = sqlx::query(
+                "UPDATE broker_connections SET key_id = $1, access_token = $2, refresh_token = $3 \
+                 WHERE id = $4 AND key_id = $5",
+            )
+            .bind(new_key_id)
+            .bind(tokens.0)
+            .bind(tokens.1)
+            .bind(id)
+            .bind(old_key_id)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        }
+    };
+}
+
+/// The queries on SQLite.
+mod sqlite {
+    rotation_queries!(sqlx::Sqlite);
+}
+
+/// The queries on PostgreSQL.
+mod postgres {
+    rotation_queries!(sqlx::Postgres);
 }

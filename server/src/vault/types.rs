@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use secrecy::SecretString;
 
 use super::exact;
-use super::queries::{PENDING_ACCOUNT, SealedPair, StoredRow};
+use super::rows::{PENDING_ACCOUNT, SealedPair, StoredRow};
 
 /// A connection's id as a browser sends it, checked to be a UUID before any query runs. It keeps
 /// the text as sent, so a lookup finds exactly what an unchecked one would.

@@ -10,7 +10,8 @@ use sqlx::{Connection as _, Error};
 use tokio::sync::{mpsc, oneshot};
 
 use super::deposits::{WebhookDelivery, sqlite as deposits};
-use super::queries::{Save, SaveError, StoredRow, sqlite};
+use super::queries::sqlite;
+use super::rows::{Save, SaveError, StoredRow};
 
 /// Most saves committed together; more wait for the next commit.
 const MAX_BATCH: usize = 256;
@@ -176,7 +177,7 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
-    use crate::vault::queries::SealedRow;
+    use crate::vault::rows::SealedRow;
 
     fn save(user: &str, ids: &[&str]) -> Save {
         Save {
