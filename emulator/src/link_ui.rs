@@ -13,21 +13,20 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::brokers::{self, Broker, SANDBOX_MFA_CODE, SANDBOX_PASSWORD};
+use super::link_transfer;
 use super::state::{EmulatorState, RedeemError, lock};
 use super::tokens::{Grant, Pair};
-use super::transfers;
 use super::wire::Network;
 
 const PAGE: &str = include_str!("link_page.html");
 
-/// The Link page and its sign-in API.
+/// The Link page, its sign-in API and its transfer steps.
 pub fn routes() -> Router<Arc<EmulatorState>> {
     Router::new()
         .route("/b2b-iframe/{client_id}/broker-connect", get(link_page))
         .route("/_link/{session}/sign-in", post(sign_in))
         .route("/_link/{session}/mfa", post(submit_mfa))
-        .route("/_link/{session}/transfer/preview", post(preview_transfer))
-        .route("/_link/{session}/transfer/execute", post(execute_transfer))
+        .merge(link_transfer::routes())
 }
 
 #[derive(Deserialize)]
@@ -115,9 +114,10 @@ struct MfaCode {
 }
 
 /// A refusal the Link page shows on screen: `{status: "error", errorMessage}`.
-type LinkUiError = (StatusCode, Json<Value>);
+pub(crate) type LinkUiError = (StatusCode, Json<Value>);
 
-fn link_error(status: StatusCode, message: &str) -> LinkUiError {
+/// The refusal `message` with `status`.
+pub(crate) fn link_error(status: StatusCode, message: &str) -> LinkUiError {
     (
         status,
         Json(json!({ "status": "error", "errorMessage": message })),
@@ -125,7 +125,7 @@ fn link_error(status: StatusCode, message: &str) -> LinkUiError {
 }
 
 /// Checks the session and the host origin; returns the session's user id.
-fn authorize(
+pub(crate) fn authorize(
     state: &EmulatorState,
     session: &str,
     host_origin: &str,
@@ -225,103 +225,4 @@ fn connected(state: &EmulatorState, user_id: &str, broker: &Broker, username: &s
     let ttl = lock(&state.tokens).access_ttl();
     let payload: Value = brokers::access_token_payload(broker, username, &accounts, ttl);
     Json(json!({ "status": "connected", "payload": payload })).into_response()
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PreviewRequest {
-    index: usize,
-    host_origin: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExecuteRequest {
-    preview_id: String,
-    #[serde(default)]
-    code: Option<String>,
-    host_origin: String,
-}
-
-/// The signed-in session with a transfer to make, or the refusal the page shows.
-fn transfer_session(
-    state: &EmulatorState,
-    session: &str,
-    host_origin: &str,
-) -> Result<super::state::SignedIn, LinkUiError> {
-    authorize(state, session, host_origin)?;
-    state.transfer_session(session).ok_or_else(|| {
-        link_error(
-            StatusCode::BAD_REQUEST,
-            "This Link session has no transfer, or no account is connected yet.",
-        )
-    })
-}
-
-/// Previews sending the chosen asset: amount, fee and destination.
-async fn preview_transfer(
-    State(state): State<Arc<EmulatorState>>,
-    Path(session): Path<String>,
-    Json(request): Json<PreviewRequest>,
-) -> Response {
-    let signed_in = match transfer_session(&state, &session, &request.host_origin) {
-        Ok(signed_in) => signed_in,
-        Err(refusal) => return refusal.into_response(),
-    };
-    match transfers::preview(&signed_in.transfer, request.index) {
-        Ok(preview) => {
-            let shown = transfers::preview_json(&signed_in.transfer, &preview);
-            state.set_preview(&session, Some(preview));
-            Json(json!({ "status": "previewed", "preview": shown })).into_response()
-        }
-        Err(message) => link_error(StatusCode::BAD_REQUEST, message).into_response(),
-    }
-}
-
-/// Executes the previewed transfer, asking for the broker's code first where it wants one.
-async fn execute_transfer(
-    State(state): State<Arc<EmulatorState>>,
-    Path(session): Path<String>,
-    Json(request): Json<ExecuteRequest>,
-) -> Response {
-    let signed_in = match transfer_session(&state, &session, &request.host_origin) {
-        Ok(signed_in) => signed_in,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let Some(preview) = signed_in
-        .preview
-        .filter(|preview| preview.id == request.preview_id)
-    else {
-        return link_error(
-            StatusCode::BAD_REQUEST,
-            "This preview has expired: preview again.",
-        )
-        .into_response();
-    };
-    let Some(broker) = Broker::find(&signed_in.broker_type) else {
-        return link_error(StatusCode::BAD_REQUEST, "Unknown integration.").into_response();
-    };
-    if broker.needs_mfa {
-        match request.code.as_deref().map(str::trim) {
-            None => return Json(json!({ "status": "mfaRequired" })).into_response(),
-            Some(SANDBOX_MFA_CODE) => {}
-            Some(_) => {
-                return link_error(
-                    StatusCode::UNAUTHORIZED,
-                    "Invalid code. The sandbox code is 123456.",
-                )
-                .into_response();
-            }
-        }
-    }
-    // One execution per preview: a second click cannot send twice.
-    state.set_preview(&session, None);
-    let payload = transfers::execute(
-        &state,
-        &signed_in.user_id,
-        broker,
-        &signed_in.transfer,
-        &preview,
-    );
-    Json(json!({ "status": "executed", "payload": payload })).into_response()
 }
