@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 mod emulator;
 
-use app::model::{LinkSettings, MeshMode};
+use app::link_settings::{LinkSettings, MeshMode};
 use app::router::router;
 use app::state::AppState;
 use leptos::prelude::get_configuration;

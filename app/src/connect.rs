@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::launcher::{link_options, use_link_launcher};
-use crate::model::LinkSettings;
+use crate::link_settings::LinkSettings;
 use mesh_link::{IntegrationConnected, LinkEvent, LinkExit, LinkState, RenderType};
 
 /// Asks Mesh for a link token for the session's user. The client secret stays on the server.

@@ -6,7 +6,7 @@ use leptos::server_fn::ServerFn;
 use mesh_link::{LinkOptions, LinkOriginPolicy, LinkState, MeshLink, use_mesh_link};
 
 use crate::error::AppError;
-use crate::model::LinkSettings;
+use crate::link_settings::LinkSettings;
 
 /// Link and the server action that fetches its token; `Copy`, so handlers take it freely.
 pub struct LinkLauncher<S: ServerFn + 'static> {

@@ -11,7 +11,7 @@ pub mod error;
 #[cfg(feature = "ssr")]
 pub mod format;
 pub mod launcher;
-pub mod model;
+pub mod link_settings;
 pub mod panel;
 pub mod portfolio;
 #[cfg(feature = "ssr")]
@@ -30,7 +30,7 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 use crate::accounts::list_connections;
 use crate::connect::get_link_settings;
 use crate::deposits::DepositPage;
-use crate::model::MeshMode;
+use crate::link_settings::MeshMode;
 use crate::panel::AccountsPanel;
 use crate::portfolio::PortfolioPage;
 

@@ -4,9 +4,10 @@
 
 use leptos::prelude::*;
 
+use crate::accounts::ConnectionSummary;
 use crate::accounts::{AccountList, SaveConnection};
 use crate::connect::ConnectAccount;
-use crate::model::{ConnectionSummary, LinkSettings};
+use crate::link_settings::LinkSettings;
 use mesh_link::IntegrationConnected;
 
 /// Connect an account, and the accounts it connected. Its props are serialized into the page

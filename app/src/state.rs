@@ -8,7 +8,7 @@ use server::session::UserId;
 use server::vault::TokenVault;
 
 use crate::error::AppError;
-use crate::model::LinkSettings;
+use crate::link_settings::LinkSettings;
 
 /// Everything server functions share: the Mesh client, the token vault and what the browser
 /// may know.

@@ -4,8 +4,8 @@
 
 mod common;
 
+use app::accounts::ConnectionSummary;
 use app::error::ErrorKind;
-use app::model::ConnectionSummary;
 use base64::Engine;
 use common::{SECRET, TestApp, TestUser, app_error, payload_from_emulated_link};
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use app::model::TransferLine;
+use app::deposits::TransferLine;
 use common::{SECRET, TestApp, TestUser, app_error};
 use serde_json::{Value, json};
 use server::deposits::reconcile::{Round, reconcile_once};

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use app::model::ConnectionSummary;
+use app::accounts::ConnectionSummary;
 use common::{TestApp, TestUser, app_error, mesh_calls_to, on_each_backend};
 use serde_json::json;
 use server::clock::unix_now;

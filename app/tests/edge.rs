@@ -261,7 +261,7 @@ async fn connected_visitor(app: &TestApp) -> (common::TestUser, String) {
         .call_json(&user, "save_connection", payload.to_string())
         .await;
     assert_eq!(saved.status(), 200);
-    let saved: Vec<app::model::ConnectionSummary> = saved.json().await.unwrap();
+    let saved: Vec<app::accounts::ConnectionSummary> = saved.json().await.unwrap();
     (user, saved[0].id.clone())
 }
 

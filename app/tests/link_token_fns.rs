@@ -4,7 +4,7 @@
 mod common;
 
 use app::error::ErrorKind;
-use app::model::{LinkSettings, MeshMode};
+use app::link_settings::{LinkSettings, MeshMode};
 use base64::Engine;
 use common::{SECRET, TestApp, app_error};
 

@@ -8,8 +8,9 @@ mod common;
 
 use std::time::Duration;
 
+use app::accounts::ConnectionSummary;
 use app::error::ErrorKind;
-use app::model::{ConnectionSummary, Portfolio};
+use app::portfolio::Portfolio;
 use common::{SECRET, TestApp, TestUser, app_error, payload_from_emulated_link};
 use secrecy::SecretString;
 use serde_json::json;

@@ -1,6 +1,7 @@
 //! Feature: the connected accounts: their server functions (`server_fns.rs`), Link's payload
 //! checked for the vault (`validation.rs`), summaries (`ssr.rs`) and the list (`view.rs`).
 
+mod model;
 mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -8,5 +9,6 @@ pub mod ssr;
 mod validation;
 mod view;
 
+pub use model::ConnectionSummary;
 pub use server_fns::*;
 pub use view::{AccountList, no_script_disconnect_failure};

@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::accounts::ConnectionSummary;
 use crate::error::AppError;
-use crate::model::ConnectionSummary;
 use mesh_link::IntegrationConnected;
 
 /// Stores the accounts (or the delayed authentication) Link handed over, all or none, and

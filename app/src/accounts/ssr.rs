@@ -2,7 +2,7 @@
 
 use server::vault::Connection;
 
-use crate::model::ConnectionSummary;
+use crate::accounts::ConnectionSummary;
 
 /// An amount in US dollars as Link reported it, to the cent.
 fn dollars(amount: rust_decimal::Decimal) -> String {

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use super::{Disconnect, ListConnections, SaveConnection};
+use crate::accounts::ConnectionSummary;
 use crate::error::AppError;
-use crate::model::ConnectionSummary;
 use mesh_link::IntegrationConnected;
 
 /// Why a Disconnect posted as a plain HTML form failed, from the query of the page it returns to

@@ -3,6 +3,7 @@
 //! is recorded as *reported by the browser*, a hint only; Mesh's signed webhooks
 //! (`server::deposits::webhooks`) and, without them, polling (`server::deposits::reconcile`) decide the final state.
 
+mod model;
 #[cfg(feature = "ssr")]
 mod ssr;
 mod view;
@@ -10,8 +11,8 @@ mod view;
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{DepositSettings, TransferLine};
 use mesh_link::TransferFinishedPayload;
+pub use model::{DepositSettings, TransferLine};
 pub use view::{DepositPage, DepositPanel};
 
 /// The assets users may deposit, or 404 when no addresses are configured.

@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use server::clock::unix_now;
 use server::vault::{DepositStatus, StoredTransfer};
 
+use crate::deposits::TransferLine;
 use crate::error::AppError;
-use crate::model::TransferLine;
 use crate::state::AppState;
 use server::deposits::reconcile::SCHEDULE;
 

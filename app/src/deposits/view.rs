@@ -8,9 +8,10 @@ use leptos::prelude::*;
 
 use super::{CreateDepositLinkToken, ListTransfers, ReportTransfer};
 use super::{get_deposit_settings, list_transfers};
+use crate::deposits::TransferLine;
 use crate::error::ErrorKind;
 use crate::launcher::{link_options, use_link_launcher};
-use crate::model::{LinkSettings, TransferLine};
+use crate::link_settings::LinkSettings;
 use mesh_link::LinkExit;
 
 /// How often the list is read again while a transfer is still open.

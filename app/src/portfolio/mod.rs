@@ -3,6 +3,7 @@
 //! renews the account's sign-in. Tokens never leave the server; expired ones are refreshed
 //! (see `server::tokens`).
 
+mod model;
 #[cfg(feature = "ssr")]
 mod read;
 mod view;
@@ -10,7 +11,7 @@ mod view;
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::Portfolio;
+pub use model::{BalanceLine, HistoryLine, HoldingLine, Portfolio};
 pub use view::{PortfolioPage, RefreshButton};
 
 /// Where the portfolio of connection `id` is shown.

@@ -7,7 +7,7 @@ use server::tokens::with_access_token;
 
 use crate::error::AppError;
 use crate::format::{day, minute, money, quantity};
-use crate::model::{BalanceLine, HistoryLine, HoldingLine, Portfolio};
+use crate::portfolio::{BalanceLine, HistoryLine, HoldingLine, Portfolio};
 use crate::state::AppState;
 
 /// Mesh reports market values and prices in US dollars.

@@ -7,7 +7,7 @@ use leptos::server_fn::ServerFn;
 
 use super::{RefreshConnection, get_portfolio};
 use crate::error::{AppError, ErrorKind};
-use crate::model::Portfolio;
+use crate::portfolio::Portfolio;
 
 /// `/accounts/:id`: one connection's balances, holdings and history.
 #[component]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::error::AppError;
-use app::model::{LinkSettings, MeshMode};
+use app::link_settings::{LinkSettings, MeshMode};
 use app::router::router;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
