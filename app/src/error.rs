@@ -3,6 +3,7 @@
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
 
 /// What went wrong, which fixes the HTTP status the browser sees.
@@ -61,20 +62,19 @@ pub struct AppError {
 }
 
 impl AppError {
-    /// An error of `kind`; on the server it also sets the response status, except for a plain
-    /// HTML form post, which the server function answers with a redirect back to its page.
+    /// An error of `kind`. The response gets its status when it is sent (see
+    /// [`AppError::set_page_status`] for a page that shows one).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        #[cfg(feature = "ssr")]
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
-            && let Ok(status) = axum::http::StatusCode::from_u16(kind.status())
-            && !ssr::is_form_post()
-        {
-            response.set_status(status);
-        }
         Self {
             kind,
             message: message.into(),
         }
+    }
+
+    /// Gives the page being rendered on the server this error's status; nothing in the browser.
+    pub fn set_page_status(&self) {
+        #[cfg(feature = "ssr")]
+        ssr::set_status(self.kind);
     }
 
     /// 400 with a sentence naming what is wrong.
@@ -107,6 +107,21 @@ impl FromServerFnError for AppError {
             ),
             _ => Self::internal(),
         }
+    }
+
+    /// The error as the server function's answer; on the server it also sets the answer's status
+    /// (except for a plain HTML form post, which is answered with a redirect back to its page).
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        if !ssr::is_form_post() {
+            ssr::set_status(self.kind);
+        }
+        JsonEncoding::encode(self).unwrap_or_else(|error| {
+            JsonEncoding::encode(&Self::from_server_fn_error(
+                ServerFnErrorErr::Serialization(error.to_string()),
+            ))
+            .unwrap_or_default()
+        })
     }
 }
 

@@ -143,7 +143,10 @@ fn HomePage(
                     (confirm_disconnect.clone(), disconnect_failed.clone());
                 let (connections, connections_failed) = match connections.get()? {
                     Ok(list) => (list, None),
-                    Err(error) => (Vec::new(), Some(error.message)),
+                    Err(error) => {
+                        error.set_page_status();
+                        (Vec::new(), Some(error.message))
+                    }
                 };
                 settings
                     .get()
@@ -167,6 +170,7 @@ fn HomePage(
                                 .into_any()
                         }
                         Err(error) => {
+                            error.set_page_status();
                             view! { <p class="banner error" role="alert">{error.message}</p> }
                                 .into_any()
                         }

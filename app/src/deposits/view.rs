@@ -39,7 +39,10 @@ pub fn DepositPage() -> impl IntoView {
             {move || {
                 let (transfers, transfers_failed) = match transfers.get()? {
                     Ok(list) => (list, None),
-                    Err(error) => (Vec::new(), Some(error.message)),
+                    Err(error) => {
+                        error.set_page_status();
+                        (Vec::new(), Some(error.message))
+                    }
                 };
                 settings.get().map(|settings| match settings {
                     Ok(settings) => view! {
@@ -53,9 +56,11 @@ pub fn DepositPage() -> impl IntoView {
                     }
                     .into_any(),
                     Err(error) if error.kind == ErrorKind::NotFound => {
+                        error.set_page_status();
                         view! { <p>"Page not found."</p> }.into_any()
                     }
                     Err(error) => {
+                        error.set_page_status();
                         view! { <p class="banner error" role="alert">{error.message}</p> }.into_any()
                     }
                 })

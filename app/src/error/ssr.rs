@@ -114,6 +114,15 @@ impl From<TokenError> for AppError {
     }
 }
 
+/// Sets the status of the response being made to `kind`'s.
+pub fn set_status(kind: ErrorKind) {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = axum::http::StatusCode::from_u16(kind.status())
+    {
+        response.set_status(status);
+    }
+}
+
 /// A POST from an HTML form (it accepts HTML, where the page's code asks for JSON).
 pub fn is_form_post() -> bool {
     leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {

@@ -127,6 +127,7 @@ fn PortfolioView(portfolio: Portfolio) -> impl IntoView {
 /// broker's sign-in has expired, connect the account again.
 #[component]
 fn PortfolioError(id: String, error: AppError) -> impl IntoView {
+    error.set_page_status();
     let reconnect = error.kind == ErrorKind::NeedsReconnect;
     view! {
         <p class="banner error" role="alert">{error.message}</p>
