@@ -20,7 +20,7 @@ pub async fn create_link_token() -> Result<String, AppError> {
         .create_link_token(&LinkTokenRequest::for_user(user.to_string()))
         .await
         .map(|content| content.link_token)
-        .map_err(|error| crate::error::ssr::from_mesh("create a link token", error))
+        .map_err(AppError::from)
 }
 
 /// Which Mesh is in use and where Link may come from.

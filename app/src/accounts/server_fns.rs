@@ -30,7 +30,7 @@ pub async fn save_connection(
     };
     saved
         .map(|list| list.into_iter().map(super::ssr::summary).collect())
-        .map_err(|error| crate::error::ssr::vault_failure("save a connection", error))
+        .map_err(AppError::from)
 }
 
 /// The session user's connections.
@@ -43,7 +43,7 @@ pub async fn list_connections() -> Result<Vec<ConnectionSummary>, AppError> {
         .list(&user)
         .await
         .map(|list| list.into_iter().map(super::ssr::summary).collect())
-        .map_err(|error| crate::error::ssr::vault_failure("list connections", error))
+        .map_err(AppError::from)
 }
 
 /// Revokes connection `id` at Mesh, then deletes it. If Mesh answers that the token is no

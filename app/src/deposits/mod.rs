@@ -44,7 +44,7 @@ pub async fn create_deposit_link_token(asset: usize, amount: String) -> Result<S
         .create_link_token(&request)
         .await
         .map(|content| content.link_token)
-        .map_err(|error| crate::error::ssr::from_mesh("create a deposit link token", error))
+        .map_err(AppError::from)
 }
 
 /// Records what Link's `transferFinished` said, as reported by the browser (never final), and

@@ -36,7 +36,7 @@ pub async fn transfer_lines(state: &AppState, user: &str) -> Result<Vec<Transfer
                 .map(|transfer| line(transfer, now))
                 .collect()
         })
-        .map_err(|error| crate::error::ssr::vault_failure("list transfers", error))
+        .map_err(AppError::from)
 }
 
 fn line(transfer: StoredTransfer, now: i64) -> TransferLine {

@@ -10,7 +10,7 @@ use server::vault::{InvalidConnectionId, VaultError};
 use super::{AppError, ErrorKind};
 
 /// Logs a vault failure and returns the user's sentence.
-pub fn vault_failure(action: &str, error: VaultError) -> AppError {
+fn vault_failure(action: &str, error: VaultError) -> AppError {
     if let VaultError::OverCap { held, cap } = error {
         return AppError::invalid(format!(
             "You have {held} connected accounts; the limit is {cap}. Disconnect some before connecting more."
@@ -18,6 +18,20 @@ pub fn vault_failure(action: &str, error: VaultError) -> AppError {
     }
     tracing::error!(%error, "could not {action}");
     AppError::internal()
+}
+
+/// A failure of the token vault: logged, and a sentence for the user.
+impl From<VaultError> for AppError {
+    fn from(error: VaultError) -> Self {
+        vault_failure("use the token vault", error)
+    }
+}
+
+/// A failed call to Mesh: logged, and a sentence for the user.
+impl From<MeshError> for AppError {
+    fn from(error: MeshError) -> Self {
+        from_mesh("complete a call to Mesh", error)
+    }
 }
 
 /// A connection id that is not one is refused before the database is asked.
@@ -136,7 +150,7 @@ pub fn is_form_post() -> bool {
 }
 
 /// Logs `error` (never the secret: no `MeshError` holds it) and returns the user's sentence.
-pub fn from_mesh(action: &str, error: MeshError) -> AppError {
+fn from_mesh(action: &str, error: MeshError) -> AppError {
     tracing::warn!(%error, "could not {action}");
     // Mesh's `displayMessage` is written for end users: show it when there is one.
     if let Some(sentence) = error.display_message() {

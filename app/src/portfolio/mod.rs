@@ -38,11 +38,7 @@ pub async fn refresh_connection(id: String) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
     let user = crate::state::current_user()?.to_string();
     let id = server::vault::ConnectionId::parse(&id)?;
-    let found = state
-        .vault
-        .find_with_tokens(&user, id.as_str())
-        .await
-        .map_err(|error| crate::error::ssr::vault_failure("read a connection", error))?;
+    let found = state.vault.find_with_tokens(&user, id.as_str()).await?;
     let Some((connection, tokens)) = found else {
         return Err(AppError::new(
             crate::error::ErrorKind::NotFound,
