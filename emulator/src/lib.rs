@@ -201,6 +201,7 @@ pub fn router(settings: Settings) -> Router {
     let state = Arc::new(state::EmulatorState::new(settings));
     api::routes()
         .merge(link_ui::routes())
+        .merge(link_transfer::routes())
         .merge(faults::control_routes())
         .merge(transfers::routes())
         .layer(axum::middleware::from_fn_with_state(

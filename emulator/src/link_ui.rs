@@ -13,20 +13,18 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::brokers::{self, Broker, SANDBOX_MFA_CODE, SANDBOX_PASSWORD};
-use super::link_transfer;
 use super::state::{EmulatorState, RedeemError, lock};
 use super::tokens::{Grant, Pair};
 use super::wire::Network;
 
 const PAGE: &str = include_str!("link_page.html");
 
-/// The Link page, its sign-in API and its transfer steps.
+/// The Link page and its sign-in API (the transfer steps are `link_transfer`'s).
 pub fn routes() -> Router<Arc<EmulatorState>> {
     Router::new()
         .route("/b2b-iframe/{client_id}/broker-connect", get(link_page))
         .route("/_link/{session}/sign-in", post(sign_in))
         .route("/_link/{session}/mfa", post(submit_mfa))
-        .merge(link_transfer::routes())
 }
 
 #[derive(Deserialize)]
