@@ -1,8 +1,5 @@
-//! The Leptos app: the HTML shell, the router and the home page that composes the features.
-//!
-//! It renders in islands mode: the server renders every page, and only the islands
-//! ([`panel::AccountsPanel`], [`portfolio::RefreshButton`], [`deposits::DepositPanel`]) hydrate
-//! in the browser, so the wasm holds them and nothing else.
+//! The Leptos app: the HTML shell, the router and the home page that composes the features,
+//! rendered in islands mode (only the islands hydrate, so the wasm holds them and nothing else).
 
 pub mod accounts;
 pub mod connect;

@@ -1,7 +1,5 @@
-//! How the edge treats each of the app's server functions. Every server function has one rule
-//! here (a test walks the registered server functions, so a new one cannot be left out): its
-//! path and whether its input is JSON are read off its type, and whether it is rate limited is
-//! said beside it.
+//! How the edge treats each server function: its path, whether its input is JSON, whether it is
+//! rate limited. A test walks the registered server functions, so none can be left out.
 
 use std::sync::LazyLock;
 

@@ -1,7 +1,5 @@
-//! The tokens the emulator issued, on a clock tests can move forward: access tokens expire after
-//! `MESH_EMULATOR_TOKEN_TTL`, refresh tokens after 30 days, and a refresh rotates both, leaving
-//! the replaced refresh token usable for [`REFRESH_GRACE`] so a refresh whose answer was lost can
-//! be retried.
+//! The tokens the emulator issued, on a clock tests can move forward; a refresh rotates both and
+//! leaves the old refresh token usable for [`REFRESH_GRACE`], so a lost answer can be retried.
 
 use std::collections::HashMap;
 use std::time::Duration;

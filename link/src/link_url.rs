@@ -1,7 +1,5 @@
-//! The one URL type of the Link client. In the browser it is the browser's own parser
-//! (`web_sys::Url`): it reads a URL exactly as the iframe will load it, and the `url` crate with
-//! its IDNA tables stays out of the download. On the server and in native tests it is the `url`
-//! crate, which implements the same WHATWG URL standard.
+//! The one URL type of the Link client: the browser's own parser in the browser (so the `url`
+//! crate's IDNA tables stay out of the download), the `url` crate (same WHATWG standard) elsewhere.
 
 /// A parsed absolute URL.
 #[derive(Clone, Debug)]

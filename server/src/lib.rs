@@ -1,7 +1,5 @@
-//! Everything the Mesh Link starter's server does that is not a page: configuration, the
-//! session, the Mesh client, the token vault, the services (disconnecting, the token lifecycle,
-//! deposits, retention), the HTTP edge around the pages and the start-up of the binary. It knows
-//! nothing of Leptos.
+//! Everything the server does that is not a page: configuration, session, the Mesh client, the
+//! vault, the services, the HTTP edge around the pages and start-up. It knows nothing of Leptos.
 
 pub mod accounts;
 pub mod clock;

@@ -1,7 +1,5 @@
-//! Retention: anonymous sessions are forgotten by browsers, so their tokens must not live
-//! forever. The edge records the last visit of each user with something stored
-//! (`server::edge::visits`, and every save does); a daily task revokes at Mesh and deletes the
-//! connections of users not seen for `RETENTION_DAYS`.
+//! Retention: a daily task revokes at Mesh and deletes the connections of users not seen for
+//! `RETENTION_DAYS`, since browsers forget anonymous sessions and their tokens must not live forever.
 
 use std::time::Duration;
 

@@ -1,8 +1,5 @@
 //! The anonymous user id: a random UUID in a private (encrypted and authenticated), HttpOnly,
-//! SameSite=Lax cookie, set on the first visit. Over https the cookie is `Secure` and named with
-//! the `__Host-` prefix (no subdomain can set or overwrite it); a visitor who still holds the
-//! plain-named cookie keeps their id, reissued under the new name. A real app swaps in its own
-//! auth here.
+//! SameSite=Lax cookie, set on the first visit. A real app swaps in its own auth here.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -11,6 +8,9 @@ use axum_extra::extract::PrivateCookieJar;
 use axum_extra::extract::cookie::{Cookie, Key, SameSite};
 use uuid::Uuid;
 
+// Over https the cookie is `Secure` and named with the `__Host-` prefix (no subdomain can set or
+// overwrite it); a visitor who still holds the plain-named cookie keeps their id, reissued under
+// the new name.
 /// Name of the session cookie on plain http (local development).
 pub const COOKIE_NAME: &str = "mesh_starter_user";
 /// Name of the session cookie over https.

@@ -1,7 +1,5 @@
-//! Feature: deposits through Link. The user picks an asset and an amount; a link token with
-//! `transferOptions` opens Link on this app's receiving addresses; Link's `transferFinished`
-//! is recorded as *reported by the browser*, a hint only; Mesh's signed webhooks
-//! (`server::deposits::webhooks`) and, without them, polling (`server::deposits::reconcile`) decide the final state.
+//! Feature: deposits through Link, to this app's addresses; the browser's `transferFinished` is a
+//! hint, and Mesh's word (`server::deposits`) decides the final state.
 
 mod model;
 #[cfg(feature = "ssr")]

@@ -1,7 +1,5 @@
-//! Feature: what a connected account holds. `get_portfolio` (`/api/portfolio`) reads balances, holdings and recent
-//! history from Mesh with the stored token and formats them on the server; `refresh_connection`
-//! renews the account's sign-in. Tokens never leave the server; expired ones are refreshed
-//! (see `server::tokens`).
+//! Feature: what a connected account holds, read from Mesh with the stored token and formatted on
+//! the server (`get_portfolio`), and renewing the account's sign-in (`refresh_connection`).
 
 mod model;
 #[cfg(feature = "ssr")]

@@ -1,8 +1,5 @@
-//! Reconciliation: asks Mesh (`GET /api/v1/transfers/managed/mesh`) about every transfer not
-//! yet final, so a deposit reaches its final state without webhooks too (local development has
-//! no public URL for Mesh to call; a delivery can be lost). The schedule is stored with each
-//! transfer, so several instances share it: each transfer is asked about by one of them, soon
-//! after a report or a change, then less and less often while nothing changes.
+//! Reconciliation: asks Mesh (`GET /api/v1/transfers/managed/mesh`) about every transfer not yet
+//! final, so a deposit reaches its final state without webhooks too.
 
 use std::time::Duration;
 
@@ -29,6 +26,9 @@ pub const SCHEDULE: CheckSchedule = CheckSchedule {
 /// Most transfers asked about per round.
 const PER_ROUND: i64 = 50;
 
+// Local development has no public URL for Mesh to call, and a delivery can be lost. The schedule
+// is stored with each transfer, so several instances share it: each transfer is asked about by one
+// of them, soon after a report or a change, then less and less often while nothing changes.
 /// Starts the polling task. Call it inside the Tokio runtime.
 pub fn spawn_reconciler(mesh: MeshClient, vault: Arc<TokenVault>) {
     tokio::spawn(async move {

@@ -1,11 +1,5 @@
 //! `POST /webhooks/mesh`: Mesh's signed transfer webhooks, the source of truth for deposits
 //! (the browser's `transferFinished` is only a hint).
-//!
-//! A delivery is checked against `MESH_WEBHOOK_SECRET` before anything is parsed, stored once
-//! per `EventId`, answered, and only then applied, by one background task, so the answer stays
-//! well within Mesh's 200 ms and a crash after the answer loses nothing. Mesh calls this route
-//! from its servers: it is mounted outside the browser-origin check, the session cookie and the
-//! per-address limits, and proves itself by its signature alone.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +59,11 @@ pub fn webhook_routes<S: Clone + Send + Sync + 'static>(
         }))
 }
 
+// A delivery is checked against `MESH_WEBHOOK_SECRET` before anything is parsed, stored once
+// per `EventId`, answered, and only then applied, by one background task, so the answer stays
+// well within Mesh's 200 ms and a crash after the answer loses nothing. Mesh calls this route
+// from its servers: it is mounted outside the browser-origin check, the session cookie and the
+// per-address limits, and proves itself by its signature alone.
 async fn receive(
     State(receiver): State<Arc<Receiver>>,
     headers: HeaderMap,

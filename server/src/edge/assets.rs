@@ -1,12 +1,5 @@
-//! The site's static files (wasm, JS, CSS, favicon) served from memory. A release build embeds
-//! `target/site` in the binary, so one file is the whole deploy; a debug build reads the same
-//! folder from disk on every request, so `cargo leptos watch` reloads live.
-//!
-//! In release the front end (JS glue, wasm, CSS and split chunks, built together, so versioned
-//! together) is served under a content-hashed folder, cached for a year as immutable; every
-//! other file gets a short cache and an `ETag`. Each file is answered in the
-//! best encoding the browser accepts among those `cargo leptos build --release --precompress --split`
-//! made beside it (`.br`, `.gz`).
+//! The site's static files (wasm, JS, CSS, favicon) served from memory: embedded in a release
+//! binary, read from disk in a debug build so `cargo leptos watch` reloads live.
 
 use std::borrow::Cow;
 
@@ -19,8 +12,9 @@ use axum::response::Response;
 use rust_embed::Embed;
 use sha2::{Digest, Sha256};
 
-/// The site folder cargo-leptos writes (`site-root`). A build made before any site exists
-/// (`cargo clippy`, `cargo test` on a fresh clone) embeds nothing and still compiles.
+/// The site folder cargo-leptos writes (`site-root`): embedded in a release binary, so one file
+/// is the whole deploy; read from disk on each request in a debug build. A build made before any
+/// site exists (`cargo clippy`, `cargo test` on a fresh clone) embeds nothing and still compiles.
 #[derive(Embed)]
 #[folder = "../target/site"]
 #[allow_missing = true]
@@ -139,6 +133,11 @@ fn accepts(accept_encoding: &str, coding: &str) -> bool {
     })
 }
 
+// In release the front end (JS glue, wasm, CSS and split chunks, built together, so versioned
+// together) is served under a content-hashed folder, cached for a year as immutable; every other
+// file gets a short cache and an `ETag`. Each file is answered in the best encoding the browser
+// accepts among those `cargo leptos build --release --precompress --split` made beside it (`.br`,
+// `.gz`).
 /// The response for static file `path` (no leading slash) from `E`, or `None` when there is
 /// no such file.
 pub fn respond<E: Embed>(names: &AssetNames, path: &str, headers: &HeaderMap) -> Option<Response> {

@@ -1,11 +1,4 @@
 //! Request forgery: a state-changing request from a browser must come from the app's own pages.
-//!
-//! A browser says where a request comes from in `Origin` (and, in newer browsers, in
-//! `Sec-Fetch-Site`). When `Origin` is present it must be one of the app's public origins; when
-//! only `Sec-Fetch-Site` is, it must be `same-origin`. A request with neither comes from no
-//! browser (curl, another server, the tests) and passes: it cannot carry a visitor's cookie
-//! without the visitor's browser. A route that another server calls and that proves itself by
-//! a signature (a webhook) must be mounted outside this layer.
 
 use axum::http::header::{CONTENT_TYPE, ORIGIN};
 use axum::http::{HeaderMap, Method, Request};
@@ -14,6 +7,12 @@ use axum::response::{IntoResponse, Response};
 use super::server_fns::{ServerFnRule, rule_for};
 use super::{EdgePolicy, Refusal, RefusalKind};
 
+// A browser says where a request comes from in `Origin` (and, in newer browsers, in
+// `Sec-Fetch-Site`). When `Origin` is present it must be one of the app's public origins; when
+// only `Sec-Fetch-Site` is, it must be `same-origin`. A request with neither comes from no
+// browser (curl, another server, the tests) and passes: it cannot carry a visitor's cookie
+// without the visitor's browser. A route that another server calls and that proves itself by
+// a signature (a webhook) must be mounted outside this layer.
 /// The check (installed with `ValidateRequestHeaderLayer::custom`, which calls no clone of the
 /// service behind it): refuses a cross-site state-changing request with 403, and a JSON server
 /// function called with another content type with 415 (so an HTML form, which can send

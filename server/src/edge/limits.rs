@@ -1,10 +1,5 @@
-//! Per-client-address rate limits on the server functions that call Mesh or write, and on the
-//! pages that call Mesh while they render, so one client cannot spend the app's Mesh quota or
-//! fill its database. A refusal is a 429 with `Retry-After` and a sentence the page shows.
-//!
-//! The client address is the connection's peer, unless the peer is a trusted proxy
-//! (`TRUSTED_PROXIES`): then it is the last address in `X-Forwarded-For` that is not a trusted
-//! proxy itself. From anyone else `X-Forwarded-For` is ignored, so it cannot be forged.
+//! Per-client-address rate limits on what calls Mesh or writes, so one client cannot spend the
+//! app's Mesh quota or fill its database: a refusal is a 429 with `Retry-After` and a sentence.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -84,7 +79,9 @@ impl RateLimits {
         limits
     }
 
-    /// The client's address: see the module documentation.
+    /// The client's address: the connection's peer, unless the peer is a trusted proxy
+    /// (`TRUSTED_PROXIES`); then the last address in `X-Forwarded-For` that is not a trusted
+    /// proxy itself. From anyone else `X-Forwarded-For` is ignored, so it cannot be forged.
     fn client(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
         let peer = peer?;
         if !self.trusted_proxies.contains(&peer) {

@@ -1,8 +1,4 @@
 //! Mesh's transfer webhooks: the signature over the raw body, and the event it carries.
-//!
-//! Mesh signs each delivery with `X-Mesh-Signature-256`: the Base64 of an HMAC-SHA-256 over the
-//! raw body bytes, keyed with the secret shown once in Mesh's dashboard. The signature is checked
-//! before anything is parsed; the body is never re-serialised.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -20,6 +16,9 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
     STANDARD.encode(mac(secret, body).finalize().into_bytes())
 }
 
+// Mesh signs each delivery with `X-Mesh-Signature-256`: the Base64 of an HMAC-SHA-256 over the
+// raw body bytes, keyed with the secret shown once in Mesh's dashboard. The signature is checked
+// before anything is parsed; the body is never re-serialised.
 /// True when `signature` (the header's value) is the signature of `body` under `secret`. The
 /// comparison takes the same time wherever the bytes differ.
 pub fn signature_matches(secret: &[u8], body: &[u8], signature: &str) -> bool {

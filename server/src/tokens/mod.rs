@@ -1,8 +1,5 @@
-//! Keeping stored tokens alive. A background task refreshes access tokens that expire within
-//! [`REFRESH_MARGIN`]; a data call that meets an expired token refreshes it once and retries.
-//! Either way the instance first takes the connection's refresh lease in the vault, so with
-//! several instances on one database only one of them calls Mesh for a given connection.
-//! A stored connection that cannot be used says why in a [`TokenError`].
+//! Keeping stored tokens alive: refreshed in the background before they expire, renewed once when
+//! a call meets an expired one, each under the connection's refresh lease so one instance calls Mesh.
 
 mod access;
 mod error;
@@ -37,7 +34,7 @@ pub const ASSUMED_GRACE: Duration = Duration::from_secs(60);
 /// The longest one attempt may take, Mesh's own retries included.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
 /// How long after the first attempt another may start when the outcome is unknown.
-const RETRY_FOR: Duration = Duration::from_secs(20);
+pub const RETRY_FOR: Duration = Duration::from_secs(20);
 /// The pause between two attempts, so a Mesh that refuses connections is not hammered.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// How long an instance holds one connection's refresh lease: its attempts, the last one's
@@ -45,7 +42,7 @@ const RETRY_PAUSE: Duration = Duration::from_millis(500);
 pub const LEASE: Duration = Duration::from_secs(32);
 /// How often the background task looks for connections due (and for leases a dead instance
 /// left behind).
-const CHECK_EVERY: Duration = Duration::from_secs(5);
+pub const CHECK_EVERY: Duration = Duration::from_secs(5);
 /// Connections one instance refreshes at once.
 const PARALLEL: usize = 8;
 

@@ -108,7 +108,7 @@ async fn refresh_due_until(
         })
 }
 
-/// The background refresh: a check at start-up, then every [`CHECK_EVERY`]. [`Self::stop`]
+/// The background refresh: a check at start-up, then every [`CHECK_EVERY`](super::CHECK_EVERY). [`Self::stop`]
 /// lets the refreshes in flight store their answers.
 pub struct TokenRefresher {
     stop: watch::Sender<bool>,
@@ -151,7 +151,7 @@ pub fn spawn_token_refresher(mesh: MeshClient, vault: Arc<TokenVault>) -> TokenR
 
 /// Refreshes a connection whose lease this instance holds, and stores the outcome. An attempt
 /// whose outcome is unknown is repeated at once with the same refresh token, until Mesh
-/// answers or [`RETRY_FOR`] has passed.
+/// answers or [`RETRY_FOR`](super::RETRY_FOR) has passed.
 pub async fn refresh_leased(mesh: &MeshClient, vault: &TokenVault, leased: Leased) -> Outcome {
     let connection = &leased.connection;
     let Some(refresh_token) = &leased.tokens.refresh_token else {

@@ -29,7 +29,7 @@ pub enum VaultError {
     OverCap {
         /// Connections the user holds.
         held: u64,
-        /// The cap ([`TokenVault::with_connection_cap`]).
+        /// The cap ([`TokenVault::with_connection_cap`](super::TokenVault::with_connection_cap)).
         cap: u64,
     },
 }

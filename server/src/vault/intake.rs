@@ -1,7 +1,5 @@
-//! What Link hands over, checked before it reaches the vault: the rules of intake. Tokens and
-//! ids are strict (a bad one refuses the save with a sentence naming the field); decoration
-//! (names, logos) is lenient, so a token is never lost for a logo. The app maps Link's wire
-//! payload onto [`LinkedBroker`] and [`LinkedAccount`] and calls [`accounts`] or [`pending`].
+//! What Link hands over, checked before it reaches the vault: tokens and ids strictly (a bad one
+//! refuses the save, naming the field), names and logos leniently (a token is never lost for a logo).
 
 use rust_decimal::Decimal;
 use secrecy::SecretString;

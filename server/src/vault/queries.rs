@@ -1,10 +1,10 @@
 //! The SQL of the connections (save, read, delete), written once and compiled twice: `sqlite`
-//! and `postgres` are the same functions over each driver's own typed connection. Typed drivers
-//! bind each value with its column's type, so a `NULL` in one save cannot change how a later
-//! save's number is sent (sqlx's `Any` driver did). The leases', rotation's, users' and deposits'
-//! SQL is written the same way next to their methods; differences between the databases live in
-//! the migrations.
+//! and `postgres` are the same functions over each driver's own typed connection.
 
+// Typed drivers bind each value with its column's type, so a `NULL` in one save cannot change
+// how a later save's number is sent (sqlx's `Any` driver did). The leases', rotation's, users' and
+// deposits' SQL is written the same way next to their methods; differences between the databases
+// live in the migrations.
 macro_rules! backend_queries {
     // `$keep_logo` is what a save does when its logo is stored already: on PostgreSQL it
     // touches the row (without rewriting the image), which locks it until the save commits, so

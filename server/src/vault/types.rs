@@ -113,7 +113,7 @@ pub struct Connection {
     pub broker_type: String,
     /// Display name of the broker.
     pub broker_name: String,
-    /// Names the broker's logo for [`TokenVault::logo`].
+    /// Names the broker's logo for [`TokenVault::logo`](super::TokenVault::logo).
     pub logo_hash: Option<String>,
     /// The account id; `None` when pending.
     pub account_id: Option<String>,

@@ -1,9 +1,5 @@
-//! SQLite's single writer with group commit. SQLite lets one transaction write at a time, so
-//! concurrent writes each waiting for the lock and for their own fsync queue up. Instead one task
-//! owns a write connection: it takes every write waiting (connection saves and webhook
-//! deliveries, the two that come in bursts), writes each in its own savepoint (one bad write does
-//! not undo the others), commits once, and only then answers each caller. A write is still
-//! acknowledged only after the commit that holds it (`synchronous=FULL`).
+//! SQLite's single writer with group commit: one task owns the write connection and commits the
+//! writes waiting for it together, answering each only after the commit that holds it.
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection as _, Error};
@@ -86,6 +82,11 @@ impl SqliteWriter {
     }
 }
 
+// SQLite lets one transaction write at a time, so concurrent writes each waiting for the lock
+// and for their own fsync queue up. Instead this task takes every write waiting (connection saves
+// and webhook deliveries, the two that come in bursts), writes each in its own savepoint (one bad
+// write does not undo the others), commits once, and only then answers each caller: a write is
+// acknowledged only after the commit that holds it (`synchronous=FULL`).
 /// The writer loop: runs until every handle is dropped.
 async fn run(mut connection: SqliteConnection, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
