@@ -9,11 +9,11 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::error::MeshError;
+use super::managed_transfers::{ManagedTransfer, ManagedTransferPage};
 use super::portfolio::{
     AuthStatus, Balances, Holdings, InstitutionStatus, OrderList, RefreshRequest, Refreshed,
     TokenRequest, TransferList,
 };
-use super::transfers::{ManagedTransfer, ManagedTransferPage};
 use super::types::{LinkTokenContent, LinkTokenRequest, MAX_USER_ID_CHARS};
 use crate::config::MeshCredentials;
 

@@ -3,9 +3,9 @@
 
 mod client;
 mod error;
+mod managed_transfers;
 mod money;
 mod portfolio;
-mod transfers;
 mod types;
 pub mod webhook;
 
@@ -13,12 +13,12 @@ pub use client::{MAX_ANSWER_BYTES, MeshClient, RetryPolicy, Timeouts};
 pub use error::{
     EXPIRED_AUTH_TOKEN, EXPIRED_REFRESH_TOKEN, INVALID_AUTH_TOKEN, INVALID_REFRESH_TOKEN, MeshError,
 };
+pub use managed_transfers::{
+    ManagedTransfer, ManagedTransferPage, NETWORKS, Network, ToAddress, TransferOptions,
+};
 pub use money::Amount;
 pub use portfolio::{
     AuthStatus, Balance, Balances, Holdings, InstitutionStatus, Order, OrderList, Position,
     Refreshed, RefreshedAccount, RefreshedTokens, Transfer, TransferList,
-};
-pub use transfers::{
-    ManagedTransfer, ManagedTransferPage, NETWORKS, Network, ToAddress, TransferOptions,
 };
 pub use types::{ApiResult, ApiStatus, LinkTokenContent, LinkTokenRequest, MAX_USER_ID_CHARS};
