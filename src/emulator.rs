@@ -21,6 +21,7 @@ pub async fn start(config: &Config) -> Result<Option<String>, String> {
                 url: webhook.url.clone(),
                 secret: webhook.secret.clone(),
             }),
+        managed_tokens: config.managed_tokens,
     })
     .await
     .map_err(|e| {

@@ -30,6 +30,7 @@ async fn emulator() -> RunningEmulator {
         allowed_origins: vec![LINK_ORIGIN.into()],
         token_ttl: Duration::from_secs(600),
         webhook: None,
+        managed_tokens: false,
     })
     .await
     .unwrap()

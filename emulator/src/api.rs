@@ -17,7 +17,7 @@ use super::brokers::Broker;
 use super::portfolio;
 use super::reply::{bad_request, ok};
 use super::state::{EmulatorState, authorized, lock};
-use super::tokens::{Grant, REFRESH_TTL, Refusal};
+use super::tokens::{Grant, REFRESH_TTL, Refusal, token_id};
 use super::wire::{Network, TransferOptions};
 
 /// Longest `userId` Mesh accepts (`GetLinkTokenRequest.userId.maxLength` in Mesh's spec); the
@@ -40,7 +40,7 @@ pub fn routes() -> Router<Arc<EmulatorState>> {
 /// `additionalProperties: false` says.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[allow(dead_code)] // Fields are accepted for fidelity; the emulator acts on userId and transferOptions.
+#[allow(dead_code)] // Fields are accepted for fidelity; the emulator acts on userId, transferOptions and integrationId.
 struct GetLinkTokenRequest {
     user_id: Option<String>,
     broker_type: Option<Value>,
@@ -79,7 +79,14 @@ async fn link_token(
     {
         return bad_request("invalidField", problem);
     }
-    let code = state.issue_link_session(user_id, request.transfer_options);
+    let integration = match request.integration_id.as_deref() {
+        None => None,
+        Some(id) => match Broker::by_integration_id(id) {
+            Some(broker) => Some(broker),
+            None => return bad_request("invalidField", "IntegrationId is not a known integration"),
+        },
+    };
+    let code = state.issue_link_session(user_id, request.transfer_options, integration);
     let link_url = format!(
         "{}b2b-iframe/{}/broker-connect?auth_code={code}",
         state.settings.base_url(),
@@ -309,6 +316,7 @@ async fn token_refresh(
             },
             "accessToken": pair.access_token,
             "refreshToken": pair.refresh_token,
+            "tokenId": state.settings.managed_tokens.then(|| token_id(&pair.grant.account_id)),
         }],
     }))
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::tokens::{Pair, REFRESH_TTL};
+use super::tokens::{Pair, REFRESH_TTL, token_id};
 
 /// The sandbox password of every test login.
 pub const SANDBOX_PASSWORD: &str = "Pass123";
@@ -17,8 +17,14 @@ pub const SANDBOX_MFA_CODE: &str = "123456";
 /// One emulated integration.
 #[derive(Clone, Copy, Debug)]
 pub struct Broker {
+    /// The integration's id in `GET /api/v1/integrations` (a link token's `integrationId`).
+    pub integration_id: &'static str,
     /// Mesh's `BrokerType`.
     pub broker_type: &'static str,
+    /// Mesh's category: `brokerage` or `exchange`.
+    pub category: &'static str,
+    /// Whether crypto can be sent from it through Link.
+    pub crypto_transfers: bool,
     /// Display name.
     pub name: &'static str,
     /// Whether sign-in asks for an MFA code.
@@ -34,7 +40,10 @@ pub struct Broker {
 /// with two accounts and non-expiring tokens.
 pub const BROKERS: [Broker; 3] = [
     Broker {
+        integration_id: "9ce8ac63-1b5f-4b3c-9d1e-6f2a0c4e8b71",
         broker_type: "robinhood",
+        category: "brokerage",
+        crypto_transfers: false,
         name: "Robinhood",
         needs_mfa: false,
         refreshable: true,
@@ -42,7 +51,10 @@ pub const BROKERS: [Broker; 3] = [
         logo_png: include_bytes!("assets/robinhood.png"),
     },
     Broker {
+        integration_id: "47624467-e52e-4938-a41a-7926b6c27acf",
         broker_type: "coinbase",
+        category: "exchange",
+        crypto_transfers: true,
         name: "Coinbase",
         needs_mfa: true,
         refreshable: true,
@@ -50,7 +62,10 @@ pub const BROKERS: [Broker; 3] = [
         logo_png: include_bytes!("assets/coinbase.png"),
     },
     Broker {
+        integration_id: "5b1f3e2a-7c4d-4e8f-a9b0-c1d2e3f4a5b6",
         broker_type: "binanceUs",
+        category: "exchange",
+        crypto_transfers: true,
         name: "Binance.US",
         needs_mfa: false,
         refreshable: false,
@@ -63,6 +78,13 @@ impl Broker {
     /// The broker with this `BrokerType`.
     pub fn find(broker_type: &str) -> Option<&'static Broker> {
         BROKERS.iter().find(|b| b.broker_type == broker_type)
+    }
+
+    /// The broker whose integration id is `id`.
+    pub fn by_integration_id(id: &str) -> Option<&'static Broker> {
+        BROKERS
+            .iter()
+            .find(|b| b.integration_id.eq_ignore_ascii_case(id))
     }
 
     /// Base64 of the logo PNG, as Link's `brokerLogo` carries it.
@@ -110,6 +132,7 @@ pub fn access_token_payload(
     username: &str,
     accounts: &[(Pair, bool)],
     access_ttl: Duration,
+    managed_tokens: bool,
 ) -> Value {
     let (cash, fund) = sandbox_portfolio(username).unwrap_or((0.0, 0.0));
     let share = accounts.len().max(1) as f64;
@@ -126,8 +149,10 @@ pub fn access_token_payload(
                     "isReconnected": reconnected,
                 },
                 "accessToken": issued.access_token,
-                "tokenId": format!("tok_{}", issued.grant.account_id),
             });
+            if managed_tokens {
+                token["tokenId"] = json!(token_id(&issued.grant.account_id));
+            }
             if let Some(refresh) = &issued.refresh_token {
                 token["refreshToken"] = json!(refresh);
             }

@@ -1,6 +1,7 @@
 //! Test controls: `POST /_emulator/faults` queues a fault for the next calls to a path,
 //! `DELETE /_emulator/faults` clears the queue, `POST /_emulator/clock` moves the clock of
-//! token expiry forward, and `GET /_emulator/calls` counts the API calls by path.
+//! token expiry forward, `POST /_emulator/revoke` revokes a broker's access tokens, and
+//! `GET /_emulator/calls` counts the API calls by path.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +26,25 @@ pub fn control_routes() -> axum::Router<Arc<EmulatorState>> {
         .route("/_emulator/faults", post(queue_fault).delete(clear_faults))
         .route("/_emulator/clock", post(advance_clock))
         .route("/_emulator/calls", get(call_counts))
+        .route("/_emulator/revoke", post(revoke_broker))
+}
+
+/// The body of `POST /_emulator/revoke`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Revoke {
+    /// Every access token of this `BrokerType` stops working (as when the user revokes the
+    /// app's access at the exchange).
+    broker_type: String,
+}
+
+/// Revokes every access token of one broker type.
+async fn revoke_broker(
+    State(state): State<Arc<EmulatorState>>,
+    Json(revoke): Json<Revoke>,
+) -> StatusCode {
+    lock(&state.tokens).revoke_all(&revoke.broker_type);
+    StatusCode::NO_CONTENT
 }
 
 /// API calls received so far, by path (faulted ones included).

@@ -7,6 +7,7 @@ mod brokers;
 mod deliveries;
 mod fault_queue;
 mod faults;
+mod integrations;
 mod link_transfer;
 mod link_ui;
 mod portfolio;
@@ -202,6 +203,7 @@ pub fn router(settings: Settings) -> Router {
     api::routes()
         .merge(link_ui::routes())
         .merge(link_transfer::routes())
+        .merge(integrations::routes())
         .merge(faults::control_routes())
         .merge(transfers::routes())
         .layer(axum::middleware::from_fn_with_state(

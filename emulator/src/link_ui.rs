@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::brokers::{self, Broker, SANDBOX_MFA_CODE, SANDBOX_PASSWORD};
 use super::state::{EmulatorState, RedeemError, lock};
-use super::tokens::{Grant, Pair};
+use super::tokens::{Grant, Pair, Refusal};
 use super::wire::Network;
 
 const PAGE: &str = include_str!("link_page.html");
@@ -25,6 +25,7 @@ pub fn routes() -> Router<Arc<EmulatorState>> {
         .route("/b2b-iframe/{client_id}/broker-connect", get(link_page))
         .route("/_link/{session}/sign-in", post(sign_in))
         .route("/_link/{session}/mfa", post(submit_mfa))
+        .route("/_link/{session}/access-tokens", post(access_tokens))
 }
 
 #[derive(Deserialize)]
@@ -46,9 +47,17 @@ async fn link_page(
         state.redeem_link_session(query.auth_code.as_deref().unwrap_or_default())
     };
     let mut transfer_steps = None;
+    let mut integration = None;
     let (session, error) = match redeemed {
-        Ok((user_id, transfer)) => {
-            transfer_steps = transfer.as_ref().map(|options| {
+        Ok(redeemed) => {
+            integration = redeemed.integration.map(|broker| {
+                json!({
+                    "brokerType": broker.broker_type,
+                    "name": broker.name,
+                    "logo": broker.logo_base64(),
+                })
+            });
+            transfer_steps = redeemed.transfer.as_ref().map(|options| {
                 json!({
                     "assets": options.to_addresses.iter().map(|to| json!({
                         "symbol": to.symbol,
@@ -56,7 +65,7 @@ async fn link_page(
                     })).collect::<Vec<_>>(),
                 })
             });
-            (Some(state.open_ui_session(user_id, transfer)), None)
+            (Some(state.open_ui_session(redeemed)), None)
         }
         Err(RedeemError::Used) => (
             None,
@@ -77,6 +86,7 @@ async fn link_page(
         "th": query.th.unwrap_or_else(|| "light".into()),
         "embedded": query.rt.as_deref() == Some("embedded"),
         "transfer": transfer_steps,
+        "integration": integration,
     });
     // JSON inside <script>: escape `<` so no value can close the element.
     let config = config.to_string().replace('<', "\\u003c");
@@ -143,6 +153,65 @@ pub(crate) fn authorize(
         ));
     }
     Ok(user_id)
+}
+
+/// `frontAccessTokens`, as the host page handed them to Link.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessTokens {
+    access_tokens: Vec<IntegrationAccessToken>,
+    host_origin: String,
+}
+
+/// One `IntegrationAccessToken` of the SDK's `accessTokens` option.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Accepted as the SDK sends it; the emulator checks the token and its type.
+struct IntegrationAccessToken {
+    account_id: String,
+    account_name: String,
+    access_token: String,
+    broker_type: String,
+    broker_name: String,
+}
+
+/// A returning user's tokens for a session opened on one integration with a transfer: a valid
+/// token of that integration (an access token, or under managed tokens a `tokenId`) signs the
+/// session in, so Link goes straight to the transfer. Anything else (unknown, revoked or expired,
+/// another broker's, or a session with no integration or no transfer) leaves the sign-in to the
+/// user, as Mesh does: the answer says `signIn`, with the reason.
+async fn access_tokens(
+    State(state): State<Arc<EmulatorState>>,
+    Path(session): Path<String>,
+    Json(request): Json<AccessTokens>,
+) -> Response {
+    if let Err(refusal) = authorize(&state, &session, &request.host_origin) {
+        return refusal.into_response();
+    }
+    let sign_in =
+        |reason: &str| Json(json!({ "status": "signIn", "reason": reason })).into_response();
+    let Some((broker, true)) = state.ui_session_integration(&session) else {
+        return sign_in("This Link session is not a transfer from one integration.");
+    };
+    let mut reason = "No token of this integration was handed over.";
+    for token in request
+        .access_tokens
+        .iter()
+        .filter(|t| t.broker_type == broker.broker_type)
+    {
+        match lock(&state.tokens).check_access(&token.access_token, broker.broker_type) {
+            Ok(grant) => {
+                state.signed_in(&session, broker.broker_type, &grant.username);
+                return Json(json!({ "status": "connected", "brokerName": broker.name }))
+                    .into_response();
+            }
+            Err(Refusal::Expired) => reason = "The token handed over has expired.",
+            Err(Refusal::Unknown) => {
+                reason = "The token handed over is not valid (revoked or never issued)."
+            }
+        }
+    }
+    sign_in(reason)
 }
 
 async fn sign_in(
@@ -221,6 +290,12 @@ fn connected(state: &EmulatorState, user_id: &str, broker: &Broker, username: &s
         })
         .collect();
     let ttl = lock(&state.tokens).access_ttl();
-    let payload: Value = brokers::access_token_payload(broker, username, &accounts, ttl);
+    let payload: Value = brokers::access_token_payload(
+        broker,
+        username,
+        &accounts,
+        ttl,
+        state.settings.managed_tokens,
+    );
     Json(json!({ "status": "connected", "payload": payload })).into_response()
 }

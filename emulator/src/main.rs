@@ -36,6 +36,10 @@ struct Args {
     /// The secret webhooks are signed with (needed with a webhook URL).
     #[arg(long, env = "MESH_EMULATOR_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secret: Option<String>,
+    /// Mesh-managed tokens: Link's payload carries a `tokenId` per account, accepted wherever an
+    /// access token is.
+    #[arg(long, env = "MESH_EMULATOR_MANAGED_TOKENS")]
+    managed_tokens: bool,
 }
 
 #[tokio::main]
@@ -71,6 +75,7 @@ async fn main() {
         allowed_origins,
         token_ttl: std::time::Duration::from_secs(args.token_ttl.max(1)),
         webhook,
+        managed_tokens: args.managed_tokens,
     };
     // `spawn` logs the address it listens on.
     let running = match emulator::spawn(settings).await {

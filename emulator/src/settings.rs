@@ -31,6 +31,9 @@ pub struct Settings {
     pub token_ttl: Duration,
     /// Where signed transfer webhooks go, if anywhere.
     pub webhook: Option<Webhook>,
+    /// Mesh-managed tokens: each account Link connects carries a `tokenId`, accepted wherever
+    /// an access token is, and never expiring (Mesh refreshes behind it).
+    pub managed_tokens: bool,
 }
 
 impl Settings {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 use secrecy::ExposeSecret;
 
+use super::brokers::Broker;
 use super::fault_queue::FaultQueue;
 use super::tokens::{Grant, Pair, TokenBook, random_code};
 use super::transfer_book::{Preview, TransferBook};
@@ -30,6 +31,19 @@ pub struct LinkSession {
     pub used: bool,
     /// The transfer Link continues into after the account connects, if any.
     pub transfer: Option<TransferOptions>,
+    /// The one integration Link opens on (`integrationId`), if any.
+    pub integration: Option<&'static Broker>,
+}
+
+/// What a redeemed link token opens Link with.
+#[derive(Clone, Debug)]
+pub struct Redeemed {
+    /// The token's `userId`.
+    pub user_id: String,
+    /// Its `transferOptions`.
+    pub transfer: Option<TransferOptions>,
+    /// The integration named by its `integrationId`.
+    pub integration: Option<&'static Broker>,
 }
 
 /// Why a link token cannot open Link.
@@ -50,6 +64,7 @@ struct UiSession {
     opened_at: Instant,
     pending_mfa: Option<(String, String)>,
     transfer: Option<TransferOptions>,
+    integration: Option<&'static Broker>,
     /// The `(broker type, username)` signed in, once an account is connected.
     connected: Option<(String, String)>,
     preview: Option<Preview>,
@@ -98,7 +113,9 @@ impl EmulatorState {
     /// Fresh state with nothing issued.
     pub fn new(settings: Settings) -> Self {
         Self {
-            tokens: Mutex::new(TokenBook::new(settings.token_ttl)),
+            tokens: Mutex::new(
+                TokenBook::new(settings.token_ttl).with_managed_tokens(settings.managed_tokens),
+            ),
             settings,
             faults: Mutex::default(),
             calls: Mutex::default(),
@@ -113,9 +130,14 @@ impl EmulatorState {
         }
     }
 
-    /// Records a new link token for `user_id` (continuing into `transfer`, if any) and returns
-    /// its auth code.
-    pub fn issue_link_session(&self, user_id: String, transfer: Option<TransferOptions>) -> String {
+    /// Records a new link token for `user_id` (continuing into `transfer`, and opening on
+    /// `integration`, if any) and returns its auth code.
+    pub fn issue_link_session(
+        &self,
+        user_id: String,
+        transfer: Option<TransferOptions>,
+        integration: Option<&'static Broker>,
+    ) -> String {
         let code = random_code();
         let mut sessions = lock(&self.link_sessions);
         // Forget expired tokens at most once a second: scanning them all on every issue made
@@ -136,16 +158,14 @@ impl EmulatorState {
                 issued_at: Instant::now(),
                 used: false,
                 transfer,
+                integration,
             },
         );
         code
     }
 
-    /// Marks the token behind `code` used, if it still may be; returns its user id and transfer.
-    pub fn redeem_link_session(
-        &self,
-        code: &str,
-    ) -> Result<(String, Option<TransferOptions>), RedeemError> {
+    /// Marks the token behind `code` used, if it still may be; returns what it opens Link with.
+    pub fn redeem_link_session(&self, code: &str) -> Result<Redeemed, RedeemError> {
         let mut sessions = lock(&self.link_sessions);
         let session = sessions.by_code.get_mut(code).ok_or(RedeemError::Unknown)?;
         if session.used {
@@ -155,11 +175,20 @@ impl EmulatorState {
             return Err(RedeemError::Expired);
         }
         session.used = true;
-        Ok((session.user_id.clone(), session.transfer.clone()))
+        Ok(Redeemed {
+            user_id: session.user_id.clone(),
+            transfer: session.transfer.clone(),
+            integration: session.integration,
+        })
     }
 
-    /// Starts a Link page session for `user_id`; returns its id.
-    pub fn open_ui_session(&self, user_id: String, transfer: Option<TransferOptions>) -> String {
+    /// Starts a Link page session for what a link token opened; returns its id.
+    pub fn open_ui_session(&self, redeemed: Redeemed) -> String {
+        let Redeemed {
+            user_id,
+            transfer,
+            integration,
+        } = redeemed;
         let id = random_code();
         let mut sessions = lock(&self.ui_sessions);
         sessions.retain(|_, s| s.opened_at.elapsed() < UI_SESSION_LIFETIME);
@@ -170,6 +199,7 @@ impl EmulatorState {
                 opened_at: Instant::now(),
                 pending_mfa: None,
                 transfer,
+                integration,
                 connected: None,
                 preview: None,
             },
@@ -183,6 +213,15 @@ impl EmulatorState {
             .get(id)
             .filter(|s| s.opened_at.elapsed() < UI_SESSION_LIFETIME)
             .map(|s| s.user_id.clone())
+    }
+
+    /// The integration a live Link page session opened on, and whether it has a transfer to make.
+    pub fn ui_session_integration(&self, id: &str) -> Option<(&'static Broker, bool)> {
+        let sessions = lock(&self.ui_sessions);
+        let session = sessions
+            .get(id)
+            .filter(|s| s.opened_at.elapsed() < UI_SESSION_LIFETIME)?;
+        Some((session.integration?, session.transfer.is_some()))
     }
 
     /// Remembers that the session's sign-in waits for an MFA code.
@@ -272,22 +311,32 @@ mod tests {
             allowed_origins: vec![],
             token_ttl: crate::DEFAULT_TOKEN_TTL,
             webhook: None,
+            managed_tokens: false,
         })
     }
 
     #[test]
     fn link_tokens_are_single_use() {
         let state = state();
-        let code = state.issue_link_session("u".into(), None);
-        assert_eq!(state.redeem_link_session(&code), Ok(("u".into(), None)));
-        assert_eq!(state.redeem_link_session(&code), Err(RedeemError::Used));
-        assert_eq!(state.redeem_link_session("nope"), Err(RedeemError::Unknown));
+        let code = state.issue_link_session("u".into(), None, None);
+        assert_eq!(
+            state.redeem_link_session(&code).map(|r| r.user_id),
+            Ok("u".into())
+        );
+        assert_eq!(
+            state.redeem_link_session(&code).map(|r| r.user_id),
+            Err(RedeemError::Used)
+        );
+        assert_eq!(
+            state.redeem_link_session("nope").map(|r| r.user_id),
+            Err(RedeemError::Unknown)
+        );
     }
 
     #[test]
     fn link_tokens_expire_after_ten_minutes() {
         let state = state();
-        let code = state.issue_link_session("u".into(), None);
+        let code = state.issue_link_session("u".into(), None, None);
         let eleven_minutes_ago = Instant::now()
             .checked_sub(Duration::from_secs(11 * 60))
             .expect("the clock is past eleven minutes");
@@ -296,6 +345,9 @@ mod tests {
             .get_mut(&code)
             .expect("issued")
             .issued_at = eleven_minutes_ago;
-        assert_eq!(state.redeem_link_session(&code), Err(RedeemError::Expired));
+        assert_eq!(
+            state.redeem_link_session(&code).map(|r| r.user_id),
+            Err(RedeemError::Expired)
+        );
     }
 }

@@ -54,9 +54,18 @@ struct Refresh {
     replaced_at: Option<i64>,
 }
 
+/// What a `tokenId` (Mesh-managed tokens) starts with; the account id follows.
+const TOKEN_ID_PREFIX: &str = "tok_";
+
+/// The `tokenId` of an account under Mesh-managed tokens.
+pub fn token_id(account_id: &str) -> String {
+    format!("{TOKEN_ID_PREFIX}{account_id}")
+}
+
 /// Issued tokens and the emulator's clock.
 pub struct TokenBook {
     access_ttl: Duration,
+    managed: bool,
     clock_offset: i64,
     access: HashMap<String, Access>,
     refresh: HashMap<String, Refresh>,
@@ -67,10 +76,17 @@ impl TokenBook {
     pub fn new(access_ttl: Duration) -> Self {
         Self {
             access_ttl,
+            managed: false,
             clock_offset: 0,
             access: HashMap::new(),
             refresh: HashMap::new(),
         }
+    }
+
+    /// The book of a client on Mesh-managed tokens: a `tokenId` opens its account too.
+    pub fn with_managed_tokens(mut self, managed: bool) -> Self {
+        self.managed = managed;
+        self
     }
 
     /// Lifetime of new access tokens.
@@ -119,8 +135,18 @@ impl TokenBook {
         }
     }
 
-    /// The account an access token for `broker_type` opens.
+    /// The account an access token (or, under managed tokens, a `tokenId`) for `broker_type`
+    /// opens. A `tokenId` never expires: Mesh keeps the account's tokens fresh behind it; it
+    /// stops working when the account's tokens are revoked.
     pub fn check_access(&self, token: &str, broker_type: &str) -> Result<Grant, Refusal> {
+        if let Some(account_id) = self.managed_account(token) {
+            return self
+                .access
+                .values()
+                .find(|a| a.grant.account_id == account_id && a.grant.broker_type == broker_type)
+                .map(|a| a.grant.clone())
+                .ok_or(Refusal::Unknown);
+        }
         let access = self
             .access
             .get(token)
@@ -173,8 +199,29 @@ impl TokenBook {
         })
     }
 
-    /// Revokes an access token for `broker_type`; false if it was not issued here.
+    /// Revokes every access token of `broker_type`.
+    pub fn revoke_all(&mut self, broker_type: &str) {
+        self.access
+            .retain(|_, a| a.grant.broker_type != broker_type);
+    }
+
+    /// The account id of a `tokenId`, when this book accepts them.
+    fn managed_account<'t>(&self, token: &'t str) -> Option<&'t str> {
+        self.managed
+            .then(|| token.strip_prefix(TOKEN_ID_PREFIX))
+            .flatten()
+    }
+
+    /// Revokes an access token (or, under managed tokens, every token of a `tokenId`'s account)
+    /// for `broker_type`; false if it was not issued here.
     pub fn revoke(&mut self, token: &str, broker_type: &str) -> bool {
+        if let Some(account_id) = self.managed_account(token) {
+            let before = self.access.len();
+            self.access.retain(|_, a| {
+                !(a.grant.account_id == account_id && a.grant.broker_type == broker_type)
+            });
+            return self.access.len() < before;
+        }
         let known = self
             .access
             .get(token)

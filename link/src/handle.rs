@@ -10,9 +10,10 @@ use web_sys::{HtmlIFrameElement, KeyboardEvent, MessageEvent};
 
 use crate::overlay;
 use crate::{
-    LOAD_TIMEOUT, LOAD_TIMEOUT_MESSAGE, LinkEvent, LinkEventType, LinkExit, LinkMessage,
-    LinkOptions, LinkState, LinkUrl, LinkUrlParams, MessageError, RenderType, SDK_VERSION,
-    SessionSummary, UNREADABLE_TOKENS_MESSAGE, allow_policy, link_style, link_url, parse_message,
+    IntegrationAccessToken, LOAD_TIMEOUT, LOAD_TIMEOUT_MESSAGE, LinkEvent, LinkEventType, LinkExit,
+    LinkMessage, LinkOptions, LinkState, LinkUrl, LinkUrlParams, MessageError, RenderType,
+    SDK_VERSION, SessionSummary, UNREADABLE_TOKENS_MESSAGE, allow_policy, link_style, link_url,
+    parse_message,
 };
 
 /// An open Link session's browser objects.
@@ -23,6 +24,8 @@ struct ActiveSession {
     listener: Closure<dyn FnMut(MessageEvent)>,
     escape: Closure<dyn FnMut(KeyboardEvent)>,
     load_timer: Option<TimeoutHandle>,
+    /// Tokens for this session only (see [`MeshLink::open_with_access_tokens`]).
+    access_tokens: Vec<IntegrationAccessToken>,
 }
 
 /// A handle to Link: [`MeshLink::open`], [`MeshLink::close`] and [`MeshLink::state`].
@@ -59,6 +62,17 @@ impl MeshLink {
     /// Opens Link with `link_token`. A token that is invalid or points outside the allowed
     /// origins ends in `on_exit` with the reason. Opening while open replaces the session.
     pub fn open(&self, link_token: &str) {
+        self.open_with_access_tokens(link_token, Vec::new());
+    }
+
+    /// Opens Link with `link_token` and hands it `access_tokens` (a returning user's accounts,
+    /// posted as `frontAccessTokens` after `loaded`, with [`LinkOptions::access_tokens`]). They
+    /// live only as long as this session: closing Link drops them.
+    pub fn open_with_access_tokens(
+        &self,
+        link_token: &str,
+        access_tokens: Vec<IntegrationAccessToken>,
+    ) {
         self.teardown();
         let options = self.options.get_value();
         let params = LinkUrlParams {
@@ -71,7 +85,7 @@ impl MeshLink {
             Ok(url) => url,
             Err(error) => return self.exit(Some(error.to_string()), None),
         };
-        if let Err(reason) = self.start_session(&options, &url) {
+        if let Err(reason) = self.start_session(&options, &url, access_tokens) {
             self.exit(Some(reason), None);
         }
     }
@@ -97,7 +111,12 @@ impl MeshLink {
         }
     }
 
-    fn start_session(&self, options: &LinkOptions, url: &LinkUrl) -> Result<(), String> {
+    fn start_session(
+        &self,
+        options: &LinkOptions,
+        url: &LinkUrl,
+        access_tokens: Vec<IntegrationAccessToken>,
+    ) -> Result<(), String> {
         let window = web_sys::window().ok_or("no browser window")?;
         let document = window.document().ok_or("no document")?;
         let link_origin = url.origin();
@@ -155,6 +174,7 @@ impl MeshLink {
             listener,
             escape,
             load_timer,
+            access_tokens,
         })));
         self.state.set(LinkState::Loading);
         Ok(())
@@ -244,10 +264,14 @@ impl MeshLink {
                     "type": "meshSDKSpecs",
                     "payload": { "platform": "web", "version": SDK_VERSION, "origin": own_origin() },
                 }));
-                if !options.access_tokens.is_empty() {
-                    self.post(
-                        &json!({ "type": "frontAccessTokens", "payload": options.access_tokens }),
-                    );
+                let mut access_tokens = options.access_tokens.clone();
+                self.session.with_value(|session| {
+                    if let Some(session) = session {
+                        access_tokens.extend(session.access_tokens.iter().cloned());
+                    }
+                });
+                if !access_tokens.is_empty() {
+                    self.post(&json!({ "type": "frontAccessTokens", "payload": access_tokens }));
                 }
                 self.state.set(LinkState::Open);
                 emit(LinkEvent::bare(LinkEventType::PageLoaded));

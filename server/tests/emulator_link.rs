@@ -91,7 +91,8 @@ async fn sign_in_connects_with_sandbox_credentials_and_the_documented_payload() 
             .starts_with("emu_at_")
     );
     assert!(token["refreshToken"].is_string());
-    assert!(token["tokenId"].is_string());
+    // A tokenId comes only under Mesh-managed tokens (tests/emulator_returning.rs).
+    assert!(token.get("tokenId").is_none());
     assert_eq!(token["account"]["cash"], 10_000_000.0);
     assert!(
         !payload["brokerBrandInfo"]["brokerLogo"]

@@ -48,6 +48,17 @@ impl TestApp {
         .await
     }
 
+    /// An app on a SQLite vault of its own, whose Mesh issues access tokens that live `ttl`.
+    pub async fn start_with_token_ttl(client_secret: &str, ttl: Duration) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            data.path().join("vault.db").display()
+        );
+        let vault = TokenVault::connect(&url, &TOKEN_KEY, 4).await.unwrap();
+        Self::serve(client_secret, vault, url, Some(data), ttl).await
+    }
+
     /// An app on a SQLite vault of its own, holding at most `cap` connections per user.
     pub async fn start_capped(client_secret: &str, cap: usize) -> Self {
         let data = tempfile::tempdir().unwrap();
@@ -59,12 +70,26 @@ impl TestApp {
             .await
             .unwrap()
             .with_connection_cap(cap as u64);
-        Self::serve(client_secret, vault, url, Some(data)).await
+        Self::serve(
+            client_secret,
+            vault,
+            url,
+            Some(data),
+            mesh_emulator::DEFAULT_TOKEN_TTL,
+        )
+        .await
     }
 
     /// An app on `vault` (at `url`).
     pub async fn start_with_vault(client_secret: &str, vault: TokenVault, url: &str) -> Self {
-        Self::serve(client_secret, vault, url.to_string(), None).await
+        Self::serve(
+            client_secret,
+            vault,
+            url.to_string(),
+            None,
+            mesh_emulator::DEFAULT_TOKEN_TTL,
+        )
+        .await
     }
 
     async fn serve(
@@ -72,14 +97,16 @@ impl TestApp {
         vault: TokenVault,
         database_url: String,
         data: Option<tempfile::TempDir>,
+        token_ttl: Duration,
     ) -> Self {
         let emulator = emulator::spawn(EmulatorSettings {
             addr: "127.0.0.1:0".parse().unwrap(),
             client_id: "app-test".into(),
             client_secret: SecretString::from(SECRET),
             allowed_origins: vec!["http://127.0.0.1:3000".into()],
-            token_ttl: mesh_emulator::DEFAULT_TOKEN_TTL,
+            token_ttl,
             webhook: None,
+            managed_tokens: false,
         })
         .await
         .unwrap();

@@ -98,6 +98,14 @@ pub enum ConfigError {
         .0.join("\n  - ")
     )]
     DepositAddresses(Vec<String>),
+    /// A yes-or-no variable with another value.
+    #[error("{var} must be true or false (got \"{value}\")")]
+    InvalidFlag {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
     /// A variable that must not be empty.
     #[error("{0} must not be empty")]
     Empty(&'static str),

@@ -23,7 +23,7 @@ pub use error::ConfigError;
 pub use keys::KeyMaterial;
 use keys::{create_private_dir, decode_key, load_key};
 pub use vars::{ProcessEnv, VarSource};
-pub(crate) use vars::{parse_addr, parse_http_url, positive_count};
+pub(crate) use vars::{flag, parse_addr, parse_http_url, positive_count};
 
 /// Mesh's production API host.
 pub const PRODUCTION_API_URL: &str = "https://integration-api.meshconnect.com";
@@ -131,6 +131,9 @@ pub struct Config {
     pub deposit_addresses: Vec<DepositAddress>,
     /// True when the addresses are the emulator's stand-ins (emulator mode, none configured).
     pub deposit_addresses_emulated: bool,
+    /// The client's Mesh account uses Mesh-managed tokens (`MESH_MANAGED_TOKENS=true`): a
+    /// connection's `tokenId` stands for its tokens, and Mesh keeps them fresh.
+    pub managed_tokens: bool,
 }
 
 impl Config {
@@ -271,8 +274,10 @@ impl Config {
                 (None, None) => (Ok(Vec::new()), false),
             };
         let deposit_addresses = deposit_addresses.map_err(ConfigError::DepositAddresses)?;
+        let managed_tokens = flag(env, "MESH_MANAGED_TOKENS")?;
 
         Ok(Config {
+            managed_tokens,
             webhook_secret,
             deposit_addresses,
             deposit_addresses_emulated,

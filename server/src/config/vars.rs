@@ -63,6 +63,18 @@ where
     }
 }
 
+/// `true` or `false` from `var` (any case), `false` when it is unset.
+pub(crate) fn flag(env: &impl VarSource, var: &'static str) -> Result<bool, ConfigError> {
+    match env.var(var) {
+        None => Ok(false),
+        Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" | "" => Ok(false),
+            _ => Err(ConfigError::InvalidFlag { var, value }),
+        },
+    }
+}
+
 /// Parses a socket address from a variable.
 pub(crate) fn parse_addr(var: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
     value.trim().parse().map_err(|_| ConfigError::InvalidAddr {

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::error::MeshError;
+use super::integrations::{Integration, IntegrationList};
 use super::managed_transfers::{ManagedTransfer, ManagedTransferPage};
 use super::portfolio::{
     AuthStatus, Balances, Holdings, InstitutionStatus, OrderList, RefreshRequest, Refreshed,
@@ -189,6 +190,15 @@ impl MeshClient {
                 display_message: None,
             }),
         }
+    }
+
+    /// `GET /api/v1/integrations`: every integration Link can open on.
+    pub async fn integrations(&self) -> Result<Vec<Integration>, MeshError> {
+        let list: IntegrationList = self
+            .call(Method::GET, "/api/v1/integrations", &())
+            .await?
+            .ok_or_else(|| MeshError::MalformedResponse("no integrations in the answer".into()))?;
+        Ok(list.items.unwrap_or_default())
     }
 
     /// `GET /api/v1/transfers/managed/mesh?Id=…`: the transfer Link made with this Mesh id, if

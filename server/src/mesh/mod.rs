@@ -3,6 +3,7 @@
 
 mod client;
 mod error;
+mod integrations;
 mod managed_transfers;
 mod money;
 mod portfolio;
@@ -13,6 +14,7 @@ pub use client::{MAX_ANSWER_BYTES, MeshClient, RetryPolicy, Timeouts};
 pub use error::{
     EXPIRED_AUTH_TOKEN, EXPIRED_REFRESH_TOKEN, INVALID_AUTH_TOKEN, INVALID_REFRESH_TOKEN, MeshError,
 };
+pub use integrations::{Integration, IntegrationCache, sends_crypto};
 pub use managed_transfers::{
     ManagedTransfer, ManagedTransferPage, NETWORKS, Network, ToAddress, TransferOptions,
 };

@@ -236,6 +236,9 @@ pub struct RefreshedTokens {
     /// The new refresh token.
     #[serde(default)]
     pub refresh_token: Option<String>,
+    /// The account's id under Mesh-managed tokens.
+    #[serde(default)]
+    pub token_id: Option<String>,
 }
 
 impl std::fmt::Debug for RefreshedTokens {

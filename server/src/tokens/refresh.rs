@@ -218,7 +218,8 @@ async fn store(
                     account_name: account.account_name.unwrap_or_default(),
                     cash: None,
                     fund: None,
-                    token_id: None,
+                    // Kept: under Mesh-managed tokens it is what Link is handed later.
+                    token_id: entry.token_id,
                     tokens: BrokerTokens {
                         access_token: SecretString::from(entry.access_token?),
                         refresh_token: entry.refresh_token.map(SecretString::from),

@@ -24,6 +24,7 @@ pub fn emulator_settings(secret: &str) -> EmulatorSettings {
         allowed_origins: vec![HOST.into()],
         token_ttl: DEFAULT_TOKEN_TTL,
         webhook: None,
+        managed_tokens: false,
     }
 }
 
