@@ -12,6 +12,12 @@ export const EMULATOR_URL = "http://127.0.0.1:3211";
 export const DISALLOWED_APP_URL = "http://127.0.0.1:3220";
 /** A third app in sandbox mode with wrong keys, pointed at the first app's emulator. */
 export const WRONG_KEYS_APP_URL = "http://127.0.0.1:3230";
+/** A fourth app on Mesh-managed tokens (`MESH_MANAGED_TOKENS=true`), with its own emulator. */
+export const MANAGED_TOKENS_APP_URL = "http://127.0.0.1:3240";
+/** A fifth app whose Mesh issues access tokens that live two minutes, with its own emulator. */
+export const SHORT_TOKENS_APP_URL = "http://127.0.0.1:3250";
+/** The fifth app's emulator. */
+export const SHORT_TOKENS_EMULATOR_URL = "http://127.0.0.1:3251";
 
 // A fresh data folder per run: generated keys and the database never leak between runs.
 const dataDir = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), "mesh-e2e-"));
@@ -120,6 +126,34 @@ export default defineConfig<SuiteOptions>({
         MESH_CLIENT_SECRET: "sk_sandbox_not-the-right-secret",
         MESH_API_URL: EMULATOR_URL,
         DATA_DIR: path.join(dataDir, "wrong-keys-app"),
+      },
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: appBinary,
+      cwd: appDir,
+      url: MANAGED_TOKENS_APP_URL,
+      env: {
+        ...appEnv,
+        LEPTOS_SITE_ADDR: "127.0.0.1:3240",
+        MESH_EMULATOR_ADDR: "127.0.0.1:3241",
+        MESH_MANAGED_TOKENS: "true",
+        DATA_DIR: path.join(dataDir, "managed-tokens-app"),
+      },
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: appBinary,
+      cwd: appDir,
+      url: SHORT_TOKENS_APP_URL,
+      env: {
+        ...appEnv,
+        LEPTOS_SITE_ADDR: "127.0.0.1:3250",
+        MESH_EMULATOR_ADDR: "127.0.0.1:3251",
+        MESH_EMULATOR_TOKEN_TTL: "120",
+        DATA_DIR: path.join(dataDir, "short-tokens-app"),
       },
       reuseExistingServer: false,
       timeout: 60_000,

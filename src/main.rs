@@ -97,6 +97,8 @@ async fn run() -> Result<(), String> {
         webhook_secret: config.webhook_secret.clone(),
         deposit_addresses: config.deposit_addresses.clone(),
         deposit_addresses_emulated: config.deposit_addresses_emulated,
+        integrations: Arc::default(),
+        managed_tokens: config.managed_tokens,
     };
     let edge = EdgePolicy {
         link_frame_src: state

@@ -8,7 +8,10 @@ use server::edge::{Limit, ServerFnRule};
 
 use crate::accounts::{Disconnect, ListConnections, SaveConnection};
 use crate::connect::{CreateLinkToken, GetLinkSettings};
-use crate::deposits::{CreateDepositLinkToken, GetDepositSettings, ListTransfers, ReportTransfer};
+use crate::deposits::{
+    CreateDepositFromConnection, CreateDepositLinkToken, GetDepositSettings, ListTransfers,
+    ReportTransfer,
+};
 use crate::portfolio::{GetPortfolio, RefreshConnection};
 
 fn rule<F, Input, Output>(limit: Limit) -> ServerFnRule
@@ -37,6 +40,7 @@ pub fn server_fn_rules() -> &'static [ServerFnRule] {
             rule::<RefreshConnection, _, _>(PerAddress),
             rule::<GetDepositSettings, _, _>(None),
             rule::<CreateDepositLinkToken, _, _>(PerAddress),
+            rule::<CreateDepositFromConnection, _, _>(PerAddress),
             rule::<ReportTransfer, _, _>(PerAddressHourly),
             rule::<ListTransfers, _, _>(None),
         ]

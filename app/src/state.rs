@@ -27,6 +27,11 @@ pub struct AppState {
     pub deposit_addresses: Vec<server::config::DepositAddress>,
     /// True when the addresses are the emulator's stand-ins.
     pub deposit_addresses_emulated: bool,
+    /// Mesh's integrations list, cached: which connected accounts can send crypto, and the
+    /// `integrationId` a deposit from one opens Link on.
+    pub integrations: Arc<server::mesh::IntegrationCache>,
+    /// The Mesh account uses Mesh-managed tokens (`MESH_MANAGED_TOKENS`).
+    pub managed_tokens: bool,
 }
 
 /// The [`AppState`] provided by the router (shared: providing it costs a reference count per

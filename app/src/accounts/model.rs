@@ -27,4 +27,7 @@ pub struct ConnectionSummary {
     pub pending: bool,
     /// True when the broker's sign-in expired and the user must connect the account again.
     pub needs_reconnect: bool,
+    /// True when a deposit can come from it: an exchange Mesh lists as sending crypto, with
+    /// deposits set up on this server.
+    pub can_deposit: bool,
 }

@@ -29,7 +29,7 @@ pub async fn save_connection(
         }
     };
     saved
-        .map(|list| list.into_iter().map(super::ssr::summary).collect())
+        .map(|list| super::ssr::summaries(&state, list))
         .map_err(AppError::from)
 }
 
@@ -42,7 +42,7 @@ pub async fn list_connections() -> Result<Vec<ConnectionSummary>, AppError> {
         .vault
         .list(&user)
         .await
-        .map(|list| list.into_iter().map(super::ssr::summary).collect())
+        .map(|list| super::ssr::summaries(&state, list))
         .map_err(AppError::from)
 }
 

@@ -10,15 +10,22 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use mesh_link::TransferFinishedPayload;
-pub use model::{DepositSettings, TransferLine};
+pub use model::{DepositFromConnection, DepositSettings, DepositSource, TransferLine};
 pub use view::{DepositPage, DepositPanel};
+
+/// The Deposit page with connected account `id` chosen as the source.
+pub fn from_url(id: &str) -> String {
+    format!("/deposit?from={id}")
+}
 
 /// The assets users may deposit, or 404 when no addresses are configured.
 #[server(endpoint = "deposit_settings")]
 pub async fn get_deposit_settings() -> Result<DepositSettings, AppError> {
     let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
     ssr::configured(&state)?;
     Ok(DepositSettings {
+        sources: ssr::deposit_sources(&state, &user).await,
         link: state.link_settings.clone(),
         assets: state
             .deposit_addresses
@@ -26,6 +33,40 @@ pub async fn get_deposit_settings() -> Result<DepositSettings, AppError> {
             .map(|a| format!("{} on {}", a.symbol, a.network.name))
             .collect(),
         emulated: state.deposit_addresses_emulated,
+    })
+}
+
+/// A deposit of `amount` US dollars of asset number `asset` from the session user's connected
+/// account `id`: a link token opened on its integration, and that account's token for Link (its
+/// access token, renewed first if it expires soon, or under Mesh-managed tokens its `tokenId`).
+#[server(endpoint = "create_deposit_from_connection")]
+pub async fn create_deposit_from_connection(
+    id: String,
+    asset: usize,
+    amount: String,
+) -> Result<DepositFromConnection, AppError> {
+    use server::deposits::from_connection::{Sources, deposit_from_connection};
+    let state = crate::state::app_state()?;
+    let user = crate::state::current_user()?.to_string();
+    let id = server::vault::ConnectionId::parse(&id)?;
+    let sources = Sources {
+        mesh: &state.mesh,
+        vault: &state.vault,
+        integrations: &state.integrations,
+        addresses: &state.deposit_addresses,
+        managed_tokens: state.managed_tokens,
+    };
+    let from = deposit_from_connection(&sources, &user, &id, asset, &amount).await?;
+    let token = from.token;
+    Ok(DepositFromConnection {
+        link_token: from.link_token,
+        access_token: mesh_link::IntegrationAccessToken {
+            account_id: token.account_id,
+            account_name: token.account_name,
+            access_token: secrecy::ExposeSecret::expose_secret(&token.access_token).to_string(),
+            broker_type: token.broker_type,
+            broker_name: token.broker_name,
+        },
     })
 }
 

@@ -14,6 +14,36 @@ pub struct DepositSettings {
     pub assets: Vec<String>,
     /// True when no addresses are configured and the emulator's are used.
     pub emulated: bool,
+    /// The user's connected accounts that can send crypto, offered as sources.
+    pub sources: Vec<DepositSource>,
+}
+
+/// A connected account a deposit can come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositSource {
+    /// The connection's id.
+    pub id: String,
+    /// What the form shows (`Coinbase Wallet`).
+    pub label: String,
+}
+
+/// What opens Link on a deposit from a connected account: the link token, and that one
+/// account's token for Link's `accessTokens`. The one answer that carries a stored token to the
+/// browser (never a page, never storage): the panel drops it when Link closes.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepositFromConnection {
+    /// The link token, opened on the account's integration.
+    pub link_token: String,
+    /// The account's token (under Mesh-managed tokens, its `tokenId`).
+    pub access_token: mesh_link::IntegrationAccessToken,
+}
+
+impl std::fmt::Debug for DepositFromConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DepositFromConnection")
+            .field("access_token", &self.access_token)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One transfer as the user sees it, formatted on the server.

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use server::clock::unix_now;
+use server::mesh::sends_crypto;
 use server::vault::{DepositStatus, StoredTransfer};
 
-use crate::deposits::TransferLine;
+use crate::deposits::{DepositSource, TransferLine};
 use crate::error::AppError;
 use crate::state::AppState;
 use server::deposits::reconcile::SCHEDULE;
@@ -22,6 +23,30 @@ pub fn configured(state: &AppState) -> Result<(), AppError> {
         return Err(server::deposits::reports::DepositError::NotConfigured.into());
     }
     Ok(())
+}
+
+/// The user's connected accounts a deposit can come from (Mesh's integrations list says which
+/// can send crypto; when it cannot be read, none are offered and connecting another still is).
+pub async fn deposit_sources(state: &AppState, user: &str) -> Vec<DepositSource> {
+    let Some(integrations) = state.integrations.get(&state.mesh).await else {
+        return Vec::new();
+    };
+    let connections = match state.vault.list(user).await {
+        Ok(connections) => connections,
+        Err(error) => {
+            tracing::error!(%error, "could not list the deposit sources");
+            return Vec::new();
+        }
+    };
+    connections
+        .into_iter()
+        .filter(|c| !c.is_pending() && !c.needs_reconnect)
+        .filter(|c| sends_crypto(&integrations, &c.broker_type).is_some())
+        .map(|c| DepositSource {
+            label: c.account_name.unwrap_or(c.broker_name),
+            id: c.id,
+        })
+        .collect()
 }
 
 /// The user's latest transfers as the page shows them.

@@ -6,9 +6,9 @@ use std::time::Duration;
 use leptos::html;
 use leptos::prelude::*;
 
-use super::{CreateDepositLinkToken, ListTransfers, ReportTransfer};
+use super::{CreateDepositFromConnection, CreateDepositLinkToken, ListTransfers, ReportTransfer};
 use super::{get_deposit_settings, list_transfers};
-use crate::deposits::TransferLine;
+use crate::deposits::{DepositSource, TransferLine};
 use crate::error::ErrorKind;
 use crate::launcher::{link_options, use_link_launcher};
 use crate::link_settings::LinkSettings;
@@ -26,6 +26,8 @@ const DEFAULT_AMOUNT: &str = "25";
 pub fn DepositPage() -> impl IntoView {
     let settings = Resource::new(|| (), |_| get_deposit_settings());
     let transfers = Resource::new(|| (), |_| list_transfers());
+    // `?from=<connection id>`: "Deposit from this account" chose the source.
+    let from = leptos_router::hooks::use_query_map().with_untracked(|query| query.get("from"));
     view! {
         <header>
             <p><a href="/">"← All accounts"</a></p>
@@ -52,7 +54,13 @@ pub fn DepositPage() -> impl IntoView {
                             </p>
                         })}
                         {transfers_failed.map(|message| view! { <p class="banner error" role="alert">{message}</p> })}
-                        <DepositPanel link=settings.link assets=settings.assets transfers/>
+                        <DepositPanel
+                            link=settings.link
+                            assets=settings.assets
+                            sources=settings.sources
+                            from=from.clone()
+                            transfers
+                        />
                     }
                     .into_any(),
                     Err(error) if error.kind == ErrorKind::NotFound => {
@@ -81,12 +89,17 @@ pub fn DepositPanel(
     link: LinkSettings,
     /// The assets offered (`USDC on Ethereum`), in the server's order.
     assets: Vec<String>,
+    /// The user's connected accounts a deposit can come from.
+    sources: Vec<DepositSource>,
+    /// The source chosen on arrival (a connection id), if any.
+    from: Option<String>,
     /// The user's transfers, as the server read them to render the page.
     transfers: Vec<TransferLine>,
 ) -> impl IntoView {
     let list = RwSignal::new(transfers);
     // The controls are read when the form is submitted, never mirrored into signals: a person
     // may type or pick before this island's code arrives, and what they see is what is sent.
+    let source_field = NodeRef::<html::Select>::new();
     let asset_field = NodeRef::<html::Select>::new();
     let amount_field = NodeRef::<html::Input>::new();
     let last_exit = RwSignal::new(None::<LinkExit>);
@@ -100,6 +113,17 @@ pub fn DepositPanel(
     options.on_exit = Some(Callback::new(move |exit| last_exit.set(Some(exit))));
     let launcher = use_link_launcher::<CreateDepositLinkToken>(options);
     let (create, hydrated) = (launcher.token, launcher.hydrated);
+    // From a connected account: Link opens on its integration and is handed its token, which
+    // lives in Link's session only (the action's copy is dropped as soon as Link has it).
+    let from_account = ServerAction::<CreateDepositFromConnection>::new();
+    Effect::new(move || {
+        if let Some(Ok(answer)) = from_account.value().get() {
+            from_account.value().set(None);
+            launcher
+                .link
+                .open_with_access_tokens(&answer.link_token, vec![answer.access_token]);
+        }
+    });
     for action in [report.value(), refresh.value()] {
         Effect::new(move || {
             if let Some(Ok(lines)) = action.get() {
@@ -120,10 +144,16 @@ pub fn DepositPanel(
         }
     });
 
-    let busy = move || launcher.busy();
+    let busy = move || launcher.busy() || from_account.pending().get();
     let status = move || {
+        if from_account.pending().get() {
+            return "Requesting a link token…".to_string();
+        }
         if let Some(progress) = launcher.progress("Link is open: finish the deposit there.") {
             return progress;
+        }
+        if let Some(Err(error)) = from_account.value().get() {
+            return error.message;
         }
         if report.pending().get() {
             return "Recording the transfer…".to_string();
@@ -150,6 +180,7 @@ pub fn DepositPanel(
     };
     let failed = move || {
         matches!(create.value().get(), Some(Err(_)))
+            || matches!(from_account.value().get(), Some(Err(_)))
             || matches!(report.value().get(), Some(Err(_)))
             || matches!(refresh.value().get(), Some(Err(_)))
             || matches!(last_exit.get(), Some(LinkExit { error: Some(_), .. }))
@@ -166,13 +197,38 @@ pub fn DepositPanel(
                 };
                 last_exit.set(None);
                 report.value().set(None);
-                create.dispatch(CreateDepositLinkToken {
-                    // Options are numbered by the server; anything else is refused there with its sentence.
-                    asset: asset.value().parse().unwrap_or(usize::MAX),
-                    amount: amount.value(),
-                });
+                from_account.value().set(None);
+                // Options are numbered by the server; anything else is refused there with its sentence.
+                let asset = asset.value().parse().unwrap_or(usize::MAX);
+                let source = source_field.get_untracked().map(|field| field.value()).unwrap_or_default();
+                if source.is_empty() {
+                    create.dispatch(CreateDepositLinkToken { asset, amount: amount.value() });
+                } else {
+                    from_account.dispatch(CreateDepositFromConnection {
+                        id: source,
+                        asset,
+                        amount: amount.value(),
+                    });
+                }
             }
         >
+            {(!sources.is_empty()).then(|| view! {
+                <label for="deposit-source">"From"</label>
+                <select id="deposit-source" node_ref=source_field>
+                    <option value="">"Connect another exchange"</option>
+                    {sources
+                        .into_iter()
+                        .map(|source| {
+                            let selected = from.as_deref() == Some(source.id.as_str());
+                            view! {
+                                <option value=source.id selected=selected>
+                                    {source.label} " (connected)"
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            })}
             <label for="deposit-asset">"Asset"</label>
             <select id="deposit-asset" node_ref=asset_field>
                 {assets

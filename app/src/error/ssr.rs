@@ -2,6 +2,7 @@
 //! client's and the services' errors into [`AppError`]; the details go to the log only.
 
 use server::accounts::DisconnectError;
+use server::deposits::from_connection::FromConnectionError;
 use server::deposits::reports::{DepositError, MAX_DEPOSIT_USD, MIN_DEPOSIT_USD};
 use server::mesh::MeshError;
 use server::tokens::TokenError;
@@ -90,6 +91,28 @@ impl From<DepositError> for AppError {
             ),
         };
         AppError::invalid(message)
+    }
+}
+
+/// The sentence for each reason a deposit from a connected account cannot start.
+impl From<FromConnectionError> for AppError {
+    fn from(error: FromConnectionError) -> Self {
+        match error {
+            FromConnectionError::Deposit(error) => error.into(),
+            FromConnectionError::Token(error) => error.into(),
+            FromConnectionError::Mesh { action, source } => from_mesh(action, source),
+            FromConnectionError::IntegrationsUnavailable => AppError::new(
+                ErrorKind::MeshUnreachable,
+                "Mesh's list of exchanges could not be read just now. Please try again shortly.",
+            ),
+            FromConnectionError::NotACryptoSource => AppError::invalid(
+                "This account cannot send crypto through Link. Choose another source.",
+            ),
+            FromConnectionError::NoTokenId => AppError::new(
+                ErrorKind::NeedsReconnect,
+                "This account was connected without a Mesh token id. Reconnect it to deposit from it.",
+            ),
+        }
     }
 }
 

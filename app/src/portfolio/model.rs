@@ -24,6 +24,8 @@ pub struct Portfolio {
     pub history_kind: String,
     /// The latest orders or transfers, newest first.
     pub history: Vec<HistoryLine>,
+    /// True when a deposit can come from this account (see `ConnectionSummary::can_deposit`).
+    pub can_deposit: bool,
 }
 
 /// One currency's balance.

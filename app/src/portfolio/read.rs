@@ -56,7 +56,12 @@ pub async fn portfolio(state: &AppState, user: &str, id: &str) -> Result<Portfol
             "Mesh reported figures for this account too large to add up, so its portfolio cannot be shown. The account stays connected.",
         )
     })?;
+    let can_deposit = !state.deposit_addresses.is_empty()
+        && state.integrations.peek(&state.mesh).is_some_and(|list| {
+            server::mesh::sends_crypto(&list, &connection.broker_type).is_some()
+        });
     Ok(Portfolio {
+        can_deposit,
         id: connection.id,
         broker_name: connection.broker_name,
         account_name: connection.account_name.unwrap_or_default(),

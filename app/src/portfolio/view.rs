@@ -47,12 +47,17 @@ fn PortfolioView(portfolio: Portfolio) -> impl IntoView {
         holdings_total,
         history_kind,
         history,
+        can_deposit,
     } = portfolio;
+    let deposit_url = crate::deposits::from_url(&id);
     view! {
         <section class="portfolio" aria-label="Portfolio">
             <h2>{broker_name} " · " {account_name}</h2>
             // A `div`: a form inside a `p` would end the paragraph and break the island's markup.
             <div class="fetched">"Fetched from Mesh at " {fetched_at} ". " <RefreshButton id/></div>
+            {can_deposit.then(|| view! {
+                <p><a class="deposit-from" href=deposit_url>"Deposit from this account"</a></p>
+            })}
             <h3>"Balances"</h3>
             <table class="balances">
                 <thead><tr><th>"Currency"</th><th class="num">"Cash"</th><th class="num">"Buying power"</th></tr></thead>

@@ -142,6 +142,8 @@ impl TestApp {
             )
             .unwrap(),
             deposit_addresses_emulated: true,
+            integrations: Arc::default(),
+            managed_tokens: false,
         };
         let session = SessionConfig::new(&[42u8; 64], false).unwrap();
         let options = LeptosOptions::builder()
