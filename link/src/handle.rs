@@ -24,8 +24,9 @@ struct ActiveSession {
     listener: Closure<dyn FnMut(MessageEvent)>,
     escape: Closure<dyn FnMut(KeyboardEvent)>,
     load_timer: Option<TimeoutHandle>,
-    /// Tokens for this session only (see [`MeshLink::open_with_access_tokens`]).
-    access_tokens: Vec<IntegrationAccessToken>,
+    /// The `frontAccessTokens` message of this session's own tokens, for `loaded` (see
+    /// [`MeshLink::open_with_access_tokens`]).
+    front_access_tokens: Option<Value>,
 }
 
 /// A handle to Link: [`MeshLink::open`], [`MeshLink::close`] and [`MeshLink::state`].
@@ -62,7 +63,7 @@ impl MeshLink {
     /// Opens Link with `link_token`. A token that is invalid or points outside the allowed
     /// origins ends in `on_exit` with the reason. Opening while open replaces the session.
     pub fn open(&self, link_token: &str) {
-        self.open_with_access_tokens(link_token, Vec::new());
+        self.open_session(link_token, None);
     }
 
     /// Opens Link with `link_token` and hands it `access_tokens` (a returning user's accounts,
@@ -73,6 +74,12 @@ impl MeshLink {
         link_token: &str,
         access_tokens: Vec<IntegrationAccessToken>,
     ) {
+        let message = json!({ "type": "frontAccessTokens", "payload": access_tokens });
+        self.open_session(link_token, Some(message));
+    }
+
+    /// Opens Link, handing it `front_access_tokens` (a `frontAccessTokens` message) on `loaded`.
+    fn open_session(&self, link_token: &str, front_access_tokens: Option<Value>) {
         self.teardown();
         let options = self.options.get_value();
         let params = LinkUrlParams {
@@ -85,7 +92,7 @@ impl MeshLink {
             Ok(url) => url,
             Err(error) => return self.exit(Some(error.to_string()), None),
         };
-        if let Err(reason) = self.start_session(&options, &url, access_tokens) {
+        if let Err(reason) = self.start_session(&options, &url, front_access_tokens) {
             self.exit(Some(reason), None);
         }
     }
@@ -115,7 +122,7 @@ impl MeshLink {
         &self,
         options: &LinkOptions,
         url: &LinkUrl,
-        access_tokens: Vec<IntegrationAccessToken>,
+        front_access_tokens: Option<Value>,
     ) -> Result<(), String> {
         let window = web_sys::window().ok_or("no browser window")?;
         let document = window.document().ok_or("no document")?;
@@ -174,7 +181,7 @@ impl MeshLink {
             listener,
             escape,
             load_timer,
-            access_tokens,
+            front_access_tokens,
         })));
         self.state.set(LinkState::Loading);
         Ok(())
@@ -264,14 +271,18 @@ impl MeshLink {
                     "type": "meshSDKSpecs",
                     "payload": { "platform": "web", "version": SDK_VERSION, "origin": own_origin() },
                 }));
-                let mut access_tokens = options.access_tokens.clone();
-                self.session.with_value(|session| {
-                    if let Some(session) = session {
-                        access_tokens.extend(session.access_tokens.iter().cloned());
-                    }
+                if !options.access_tokens.is_empty() {
+                    self.post(
+                        &json!({ "type": "frontAccessTokens", "payload": options.access_tokens }),
+                    );
+                }
+                let own_tokens = self.session.with_value(|session| {
+                    session
+                        .as_ref()
+                        .and_then(|session| session.front_access_tokens.clone())
                 });
-                if !access_tokens.is_empty() {
-                    self.post(&json!({ "type": "frontAccessTokens", "payload": access_tokens }));
+                if let Some(message) = own_tokens {
+                    self.post(&message);
                 }
                 self.state.set(LinkState::Open);
                 emit(LinkEvent::bare(LinkEventType::PageLoaded));

@@ -189,12 +189,9 @@ fn ConnectionItem(
                 <a class="portfolio-link" href=portfolio_url>
                     "Balances and holdings"
                 </a>
-                {connection.can_deposit.then(|| view! {
-                    " · "
-                    <a class="deposit-from" href=crate::deposits::from_url(&id)>
-                        "Deposit from this account"
-                    </a>
-                })}
+                <a class="deposit-from" href=crate::deposits::from_url(&id) hidden=!connection.can_deposit>
+                    "Deposit from this account"
+                </a>
             </div>
             <Show
                 when=move || confirming.get()
