@@ -1,5 +1,6 @@
 //! The access log of the real binary: one line per request under its request id, with the path
-//! but never the query, a cookie, a token or the Mesh secret.
+//! but never the query, a cookie, a token (not even one handed back for a deposit) or the Mesh
+//! secret.
 
 mod common;
 
@@ -47,6 +48,45 @@ async fn the_access_log_names_each_request_and_holds_no_secret() {
         .await
         .unwrap();
     assert_eq!(link_token.status(), 200);
+    // The one answer that hands a stored token back (a deposit from a connected exchange): the
+    // token is in the answer, and in no log line.
+    let exchange = save_payload("deposit-log", None).replace("robinhood", "coinbase");
+    let saved = http
+        .post(app.url("save_connection"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/json")
+        .body(exchange)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let listed: serde_json::Value = http
+        .post(app.url("list_connections"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let coinbase = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["broker_type"] == "coinbase")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deposit = http
+        .post(app.url("create_deposit_from_connection"))
+        .header("cookie", &cookie)
+        .form(&[("id", coinbase.as_str()), ("asset", "0"), ("amount", "25")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deposit.status(), 200);
+    assert!(deposit.text().await.unwrap().contains("access-deposit-log"));
 
     child.start_kill().unwrap();
     let output = child.wait_with_output().await.unwrap();
@@ -64,6 +104,7 @@ async fn the_access_log_names_each_request_and_holds_no_secret() {
         "query-secret-value",
         session_value,
         "access-log-test",
+        "access-deposit-log",
         "emulator-secret",
     ] {
         assert!(!log.contains(secret), "the log holds {secret}:\n{log}");
