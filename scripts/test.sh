@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs every test: the server crate (PostgreSQL included),
 # the server functions over HTTP, the crash and two-instance tests, and the browser tests in
-# Chromium (all on SQLite, again with the app's code held back 2 s, and the accounts flow again on
-# PostgreSQL).
+# Chromium (all on SQLite, again with the app's code held back 2 s, the accounts flow again on
+# PostgreSQL, and the pages with lazy code on a build made without `--split`).
 #
 #   ./scripts/test.sh            browser tests against a debug build (fast to rebuild)
 #   ./scripts/test.sh --release  browser tests against the release binary, copied alone into an
@@ -69,3 +69,11 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   log "Browser tests of the accounts flow, PostgreSQL behind the app"
   (cd end2end && E2E_DATABASE_URL="$TEST_DATABASE_URL" npx playwright test tests/accounts.spec.ts)
 fi
+
+# `cargo leptos watch` as Leptos's docs type it builds without `--split`: the lazy islands and
+# Link's lazy code are then plain code in the one wasm (`app/build.rs`). Built that way, the pages
+# with lazy code run again: the deposit flows and the portfolio's refresh button.
+log "Browser tests of the lazy pages against a build made without --split (debug binary)"
+env -u RUSTFLAGS LEPTOS_WATCH=true cargo leptos build
+(cd end2end && env -u E2E_APP_BINARY E2E_UNSPLIT=1 npx playwright test \
+  tests/deposit.spec.ts tests/deposit-from-account.spec.ts tests/portfolio.spec.ts)

@@ -68,9 +68,11 @@ async fn run() -> Result<(), String> {
     }
     if site.built_without_split::<server::edge::assets::Site>() {
         return Err(
-            "the site was built without `--split`, so the Deposit page's lazy island has \
-                    no code to load and no button on any page would work: build with \
-                    `cargo leptos build --split` (or `watch --split`, as `scripts/dev.sh` does)"
+            "the site's code imports a lazy chunk that only `--split` builds make, so no \
+                    button on any page would work: a `#[lazy]` function or `#[island(lazy)]` is lazy \
+                    in every build; make it lazy only in split builds, \
+                    `#[cfg_attr(wasm_split, lazy)]` as in `app/src` (see `app/build.rs`), or \
+                    build with `--split`"
                 .into(),
         );
     }

@@ -1,9 +1,13 @@
 //! The one way an island opens Link: a server action fetches the link token, Link opens the
 //! moment it arrives, from the origin the app's Mesh mode allows, and buttons wait for hydration.
+//! Link's own code (its frame, its messages) is a chunk of its own in a `--split` build, fetched
+//! with the first token, so a page's first load does not carry it.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use mesh_link::{LinkOptions, LinkOriginPolicy, LinkState, MeshLink, use_mesh_link};
+use mesh_link::{
+    IntegrationAccessToken, LinkOptions, LinkOriginPolicy, LinkState, MeshLink, use_mesh_link,
+};
 
 use crate::error::AppError;
 use crate::link_settings::LinkSettings;
@@ -16,6 +20,8 @@ pub struct LinkLauncher<S: ServerFn + 'static> {
     pub token: ServerAction<S>,
     /// False until the page has hydrated: a click before then would be lost, so buttons wait.
     pub hydrated: ReadSignal<bool>,
+    /// True while Link's code is fetched, between a token's arrival and Link's frame.
+    opening: RwSignal<bool>,
 }
 
 impl<S: ServerFn + 'static> Clone for LinkLauncher<S> {
@@ -40,20 +46,32 @@ pub fn use_link_launcher<S>(options: LinkOptions) -> LinkLauncher<S>
 where
     S: ServerFn<Output = String, Error = AppError> + Clone + Send + Sync + 'static,
 {
-    let link = use_mesh_link(options);
     let token = ServerAction::<S>::new();
-    Effect::new(move || {
-        if let Some(Ok(link_token)) = token.value().get() {
-            link.open(&link_token);
-        }
-    });
     // Effects run only in the browser, so this turns true once the island has hydrated.
     let hydrated = RwSignal::new(false);
     Effect::new(move || hydrated.set(true));
-    LinkLauncher {
-        link,
+    let launcher = LinkLauncher {
+        link: use_mesh_link(options),
         token,
         hydrated: hydrated.read_only(),
+        opening: RwSignal::new(false),
+    };
+    Effect::new(move || {
+        if let Some(Ok(link_token)) = token.value().get() {
+            launcher.open(link_token, Vec::new());
+        }
+    });
+    launcher
+}
+
+/// Opens `link` with `link_token`, handing it `access_tokens` if there are any. Lazy in a
+/// `--split` build (`app/build.rs`): everything Link runs is reachable only from here.
+#[cfg_attr(wasm_split, lazy)]
+async fn open_link(link: MeshLink, link_token: String, access_tokens: Vec<IntegrationAccessToken>) {
+    if access_tokens.is_empty() {
+        link.open(&link_token);
+    } else {
+        link.open_with_access_tokens(&link_token, access_tokens);
     }
 }
 
@@ -61,15 +79,31 @@ impl<S> LinkLauncher<S>
 where
     S: ServerFn<Output = String, Error = AppError> + Clone + Send + Sync + 'static,
 {
+    /// Opens Link with `link_token`, handing it `access_tokens` (a returning user's account, for
+    /// one session) if there are any.
+    pub fn open(&self, link_token: String, access_tokens: Vec<IntegrationAccessToken>) {
+        let (link, opening) = (self.link, self.opening);
+        opening.set(true);
+        leptos::task::spawn_local(async move {
+            open_link(link, link_token, access_tokens).await;
+            opening.try_set(false);
+        });
+    }
+
     /// True while a token is fetched or Link is open.
     pub fn busy(&self) -> bool {
-        self.token.pending().get() || self.link.state().get() != LinkState::Closed
+        self.token.pending().get()
+            || self.opening.get()
+            || self.link.state().get() != LinkState::Closed
     }
 
     /// What is under way, in words (`while_open` once Link shows), or `None` when nothing is.
     pub fn progress(&self, while_open: &str) -> Option<String> {
         if self.token.pending().get() {
             return Some("Requesting a link token…".to_string());
+        }
+        if self.opening.get() {
+            return Some("Opening Link…".to_string());
         }
         match self.link.state().get() {
             LinkState::Loading => Some("Opening Link…".to_string()),

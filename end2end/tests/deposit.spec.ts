@@ -128,3 +128,21 @@ test("the home page links to the deposit page", async ({ page }) => {
   await page.getByRole("link", { name: "Deposit crypto →" }).click();
   await expect(page.getByRole("heading", { name: "Deposit", exact: true })).toBeVisible();
 });
+
+test("the island's code and Link's come as the build made them: chunks with --split, in the main wasm without", async ({
+  page,
+  request,
+}) => {
+  const chunks: string[] = [];
+  page.on("request", (r) => /\/pkg\/.*split/.test(r.url()) && chunks.push(r.url().replace(/^.*\//, "")));
+  await nextTransfers(request, "succeeded");
+  await deposit(page, "Robinhood", "25");
+  await expect(deposits(page).first()).toContainText("25 USDC on Ethereum");
+  if (process.env.E2E_UNSPLIT) {
+    // `cargo leptos watch` / `build` without `--split`: no lazy chunk, no split loader.
+    expect(chunks).toEqual([]);
+  } else {
+    expect(chunks.some((name) => /^split_deposit_panel_loader_.*\.wasm$/.test(name))).toBe(true);
+    expect(chunks.some((name) => /^split_open_link_.*\.wasm$/.test(name))).toBe(true);
+  }
+});

@@ -81,9 +81,10 @@ pub fn DepositPage() -> impl IntoView {
 /// reported; the list is read again every [`POLL_EVERY`] while a transfer is open, so Mesh's
 /// confirmation (webhook or poll) shows without a reload.
 ///
-/// Lazy: its code is a chunk of its own (`cargo leptos build --split`) that only the Deposit
+/// Lazy: its code is a chunk of its own in a `--split` build (see `app/build.rs`) that only the Deposit
 /// page fetches, so the other pages' first load does not carry it.
-#[island(lazy)]
+#[cfg_attr(wasm_split, island(lazy))]
+#[cfg_attr(not(wasm_split), island)]
 pub fn DepositPanel(
     /// Where Link may come from.
     link: LinkSettings,
@@ -119,9 +120,7 @@ pub fn DepositPanel(
     Effect::new(move || {
         if let Some(Ok(answer)) = from_account.value().get() {
             from_account.value().set(None);
-            launcher
-                .link
-                .open_with_access_tokens(&answer.link_token, vec![answer.access_token]);
+            launcher.open(answer.link_token, vec![answer.access_token]);
         }
     });
     for action in [report.value(), refresh.value()] {

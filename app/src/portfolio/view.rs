@@ -149,8 +149,10 @@ fn PortfolioError(id: String, error: AppError) -> impl IntoView {
 /// Renews the account's sign-in at Mesh, then shows the page again with fresh figures. It is a
 /// plain form that posts and comes back (the server formats everything, so the browser needs no
 /// code to draw the answer); the island only shows that the refresh is under way. Lazy, as every
-/// island off the home page: only the portfolio page fetches its code.
-#[island(lazy)]
+/// island off the home page: only the portfolio page fetches its code
+/// (in a `--split` build; see `app/build.rs`).
+#[cfg_attr(wasm_split, island(lazy))]
+#[cfg_attr(not(wasm_split), island)]
 pub fn RefreshButton(
     /// The connection to refresh.
     id: String,

@@ -83,8 +83,9 @@ impl AssetNames {
         E::get(&format!("{}/{}.wasm", self.pkg_dir, self.output_name)).is_some()
     }
 
-    /// True when the front end was built without `--split` although it has a lazy island: its
-    /// JS glue then imports a module that does not exist, and no island would ever hydrate.
+    /// True when the front end was built without `--split` although some of its code is lazy in
+    /// every build: its JS glue then imports a module that does not exist, and no island would
+    /// ever hydrate.
     pub fn built_without_split<E: Embed>(&self) -> bool {
         // What cargo-leptos leaves where the split loader's name belongs without `--split`.
         const PLACEHOLDER: &[u8] = b"__wasm_split_placeholder__";
