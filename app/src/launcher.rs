@@ -61,7 +61,20 @@ where
             launcher.open(link_token, Vec::new());
         }
     });
+    preload_link_code_while(token.pending());
     launcher
+}
+
+/// Fetches Link's chunk while `busy` holds (a token is on its way), so the two downloads overlap
+/// instead of following each other. Nothing to fetch in a build without `--split`.
+#[cfg_attr(not(wasm_split), allow(unused_variables))]
+fn preload_link_code_while(busy: Memo<bool>) {
+    #[cfg(wasm_split)]
+    Effect::new(move || {
+        if busy.get() {
+            lazy_preload!(open_link);
+        }
+    });
 }
 
 /// Opens `link` with `link_token`, handing it `access_tokens` if there are any. Lazy in a
