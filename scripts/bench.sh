@@ -5,6 +5,9 @@
 #   - the time from navigation until the Connect button can open Link, in Chromium on a slow phone
 #     network (1.6 Mbps down, 150 ms round trip), the median of 5 cold loads;
 #   - the binary size, the time from a cold start to the first response, and the idle RSS;
+#   - the edit loop: under `cargo leptos watch`, a string in a view edited, until the page serves
+#     it (3 edits, each restored);
+#   - GET / with and without a browser's Accept-Encoding, one run after the other, and the ratio;
 #   - requests/s with p50 and p99 latency at 32 and 256 connections (wrk) for GET / (a user with
 #     3 accounts), create_link_token (against the embedded emulator, whose own linktoken rate is
 #     printed beside it), save_connection (a new account on every request, spread over 1,000
@@ -14,6 +17,8 @@
 # Settings (environment):
 #   BENCH_DURATION=5           seconds per run (every run is also bounded by `timeout`)
 #   BENCH_SKIP_BUILD=1         reuse the last release build
+#   BENCH_SKIP_EDIT_LOOP=1     leave out the edit loop (it builds and runs `cargo leptos watch`)
+#   BENCH_WATCH_ARGS=--split   arguments for that `cargo leptos watch`
 #   BENCH_DATABASE_URL=...     PostgreSQL instead of SQLite in the temporary folder
 #   BENCH_ENV="K=V K2=V2"      extra environment for the app (the rate limits and the connection
 #                              cap are raised already: one address and one session make the load)
@@ -36,9 +41,14 @@ fi
 
 work="$(mktemp -d)"
 app_pid=""
+watch_pgid=""
+edited_view=""
 cleanup() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
+  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null
+  [ -n "$watch_pgid" ] && kill -- "-$watch_pgid" 2>/dev/null
+  [ -n "$edited_view" ] && cp "$work/view.rs" "$edited_view"
   rm -rf "$work"
+  return 0
 }
 trap cleanup EXIT
 
@@ -151,6 +161,7 @@ run() {
   local name=$1 base=$2 path=$3 method=$4 conns=$5 out
   local request=(-H "cookie: $cookie")
   [ "$method" = POST ] && request=(-s "$work/post.lua")
+  [ -n "${ACCEPT_ENCODING:-}" ] && request+=(-H "accept-encoding: $ACCEPT_ENCODING")
   out="$(BENCH_PATH="$path" BENCH_COOKIE="$cookie" BENCH_SAVE_COOKIES="$work/save_cookies" BENCH_CONTENT_TYPE="${CONTENT_TYPE:-application/x-www-form-urlencoded}" \
     timeout $((DURATION + 30)) wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s --latency \
     "${request[@]}" "$base$path" 2>&1)"
@@ -159,6 +170,7 @@ run() {
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
   p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
   bad=$(awk '/Non-2xx or 3xx responses/ { print $5 } /Socket errors/ { s = $0 } END { if (s) print s }' <<<"$out" | paste -sd' ')
+  last_rps="${rps:-0}"
   printf '%-30s %5s %12s %10s %10s  %s\n' "$name" "$conns" "${rps:-?}" "${p50:-?}" "${p99:-?}" \
     "$([ -n "$bad" ] && echo "NOT ALL 2xx: $bad" || echo ok)"
 }
@@ -167,6 +179,13 @@ database=SQLite
 [ -n "${BENCH_DATABASE_URL:-}" ] && database=PostgreSQL
 printf '\n## Load (wrk, %ss per run, loopback, %s)\n\n' "$DURATION" "$database"
 printf '%-30s %5s %12s %10s %10s  %s\n' endpoint conns req/s p50 p99 answers
+# The same page as a browser asks for it (Chrome's and Firefox's Accept-Encoding), one run after
+# the other, and what compressing costs.
+run "GET / (3 accounts)" "$app" / GET 32
+plain_rps=$last_rps
+ACCEPT_ENCODING="gzip, deflate, br, zstd" run "GET / compressed (browser)" "$app" / GET 32
+printf '%-30s %5s %12s\n' "  compressed / plain" 32 \
+  "$(awk -v c="$last_rps" -v p="$plain_rps" 'BEGIN { if (p > 0) printf "%.0f %%", 100 * c / p }')"
 for conns in 32 256; do
   run "GET / (3 accounts)" "$app" / GET "$conns"
   run "POST create_link_token" "$app" /api/create_link_token POST "$conns"
@@ -174,3 +193,46 @@ for conns in 32 256; do
   run "POST list_connections" "$app" /api/list_connections POST "$conns"
   CONTENT_TYPE=application/json run "POST save_connection" "$app" /api/save_connection POST "$conns"
 done
+
+# ---- Edit loop -------------------------------------------------------------------------------------
+# What a developer waits for on each edit: `cargo leptos watch` (as `scripts/dev.sh` runs it) is
+# up, a string in a view of the home page's island is changed, and the clock runs until the page
+# served over HTTP carries the new text. Three edits, each put back before the next; the file is
+# restored whatever happens.
+[ -n "${BENCH_SKIP_EDIT_LOOP:-}" ] && exit 0
+install_build_tools
+view="app/src/accounts/view.rs"
+text="No accounts connected yet."
+grep -q "\"$text\"" "$view" || { log "edit loop: \"$text\" is no longer in $view"; exit 1; }
+cp "$view" "$work/view.rs"
+watch_port="$(free_port)"
+watch="http://127.0.0.1:$watch_port"
+printf '\n## Edit loop (cargo leptos watch, a string in a view of the home page, until / serves it)\n\n'
+setsid env -u RUSTFLAGS LEPTOS_SITE_ADDR="127.0.0.1:$watch_port" LEPTOS_RELOAD_PORT="$(free_port)" \
+  MESH_ENV=emulator MESH_CLIENT_ID= MESH_CLIENT_SECRET= MESH_EMULATOR_ADDR="127.0.0.1:$(free_port)" \
+  DATA_DIR="$work/watch-data" DATABASE_URL= RUST_LOG=error \
+  cargo leptos watch ${BENCH_WATCH_ARGS:-} >"$work/watch.log" 2>&1 &
+watch_pgid=$!
+edited_view="$view"
+serves() { curl -fsS "$watch/" 2>/dev/null | grep -qF "$1"; }
+# The first build (or a no-op one when it is fresh) until the page answers: up to 30 minutes.
+for _ in $(seq 1 18000); do serves "$text" && break; sleep 0.1; done
+serves "$text" || { log "edit loop: cargo leptos watch never served the page"; tail -20 "$work/watch.log" >&2; exit 1; }
+# The file watcher starts after the first serve: wait for it.
+for _ in $(seq 1 100); do grep -q "Creating ignore list" "$work/watch.log" && break; sleep 0.1; done
+sleep 1
+times=()
+for edit in 1 2 3; do
+  marker="Nothing connected here yet ($edit)."
+  sed "s/\"$text\"/\"$marker\"/" "$work/view.rs" >"$view"
+  start_ns=$(date +%s%N)
+  for _ in $(seq 1 1200); do serves "$marker" && break; sleep 0.05; done
+  end_ns=$(date +%s%N)
+  serves "$marker" || { log "edit loop: the edit never showed"; tail -20 "$work/watch.log" >&2; exit 1; }
+  ms=$(( (end_ns - start_ns) / 1000000 ))
+  times+=("$ms")
+  printf 'edit %d: %d ms\n' "$edit" "$ms"
+  cp "$work/view.rs" "$view"
+  for _ in $(seq 1 1200); do serves "$text" && break; sleep 0.05; done
+done
+printf 'edit loop, median of 3: %s ms\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)"
