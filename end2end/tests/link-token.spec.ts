@@ -61,6 +61,26 @@ test("too many requests from one address reach the user as the server's sentence
   await expect(page.getByRole("button", { name: "Connect an account" })).toBeEnabled();
 });
 
+test("while Link's own code is on its way the user reads that Link is opening", async ({ page }) => {
+  test.skip(!!process.env.E2E_UNSPLIT, "Link's code is a chunk of its own only in a --split build");
+  // Link's chunk is held until the status has been read, as on a slow network.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/split_open_link_[^/]*\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/");
+  const connect = page.getByRole("button", { name: "Connect an account" });
+  await expect(connect).toBeEnabled();
+  await connect.click();
+  await expect(page.getByRole("status")).toHaveText("Opening Link…");
+  await expect(connect).toBeDisabled();
+  release();
+  await expect(linkFrame(page).getByRole("heading", { name: "Select your account" })).toBeVisible();
+  await expect(page.getByRole("status")).toHaveText("Link is open.");
+});
+
 test.describe("before the page's code has loaded", () => {
   test.use({ javaScriptEnabled: false });
 
