@@ -81,8 +81,8 @@ pub fn DepositPage() -> impl IntoView {
 /// reported; the list is read again every [`POLL_EVERY`] while a transfer is open, so Mesh's
 /// confirmation (webhook or poll) shows without a reload.
 ///
-/// Lazy: its code is a chunk of its own in a `--split` build (see `app/build.rs`) that only the Deposit
-/// page fetches, so the other pages' first load does not carry it.
+/// Lazy: in a `--split` build (see `app/build.rs`) its code is a chunk of its own that only the
+/// Deposit page fetches, so the other pages' first load does not carry it.
 #[cfg_attr(wasm_split, island(lazy))]
 #[cfg_attr(not(wasm_split), island)]
 pub fn DepositPanel(
